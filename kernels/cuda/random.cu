@@ -1,0 +1,38 @@
+// CUDA random fills: one thread per element computing its own Philox block (compute bound,
+// 10 rounds of 2 multiplies); grid-stride so any n works.
+#include "kernels/cuda/cuda_utils.cuh"
+#include "kernels/random.h"
+
+namespace gnnrec {
+namespace {
+
+__global__ void rng_bits_kernel(RngKey key, uint64_t first, int64_t n, uint32_t* out) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    out[i] = rng_draw(key, first + i).v[0];
+}
+
+__global__ void rng_uniform_kernel(RngKey key, uint64_t first, int64_t n, float lo, float hi,
+                                   float* out) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    out[i] = lo + (hi - lo) * rng_uniform01(rng_draw(key, first + i).v[0]);
+}
+
+}  // namespace
+
+void rng_bits_cuda(const RngKey& key, uint64_t first, int64_t n, uint32_t* out, Stream s) {
+  if (n == 0) return;
+  rng_bits_kernel<<<cuda::grid_for(n, 256), 256, 0, cuda::as_cuda(s)>>>(key, first, n, out);
+  GNNREC_CUDA_LAUNCH_CHECK();
+}
+
+void rng_uniform_cuda(const RngKey& key, uint64_t first, int64_t n, float lo, float hi, float* out,
+                      Stream s) {
+  if (n == 0) return;
+  rng_uniform_kernel<<<cuda::grid_for(n, 256), 256, 0, cuda::as_cuda(s)>>>(key, first, n, lo, hi,
+                                                                          out);
+  GNNREC_CUDA_LAUNCH_CHECK();
+}
+
+}  // namespace gnnrec

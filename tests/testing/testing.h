@@ -1,0 +1,43 @@
+// Shared test helpers: the seed (GNNREC_TEST_SEED overrides), random inputs, tolerance checks
+// that print the seed and the case on failure, and the GPU skip.
+#pragma once
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "runtime/tensor.h"
+
+namespace gnnrec::testing {
+
+uint64_t test_seed();  // default 20261130, or $GNNREC_TEST_SEED
+std::mt19937_64& rng();  // seeded with test_seed() once per process
+
+std::vector<float> random_floats(size_t n, float lo = -1.0f, float hi = 1.0f);
+std::vector<int32_t> random_ints(size_t n, int32_t lo, int32_t hi);  // inclusive
+Tensor random_tensor(const Shape& shape, float lo = -1.0f, float hi = 1.0f);
+
+bool gpu_available();
+std::string data_dir();  // $GNNREC_DATA_DIR or the CMake default (../shared/data)
+std::string temp_dir(const std::string& tag);  // a fresh empty folder under the build tree
+
+// Elementwise |got - ref| <= atol + rtol * |ref|; reports the first few violations.
+::testing::AssertionResult all_close(const std::vector<float>& got, const std::vector<float>& ref,
+                                     double atol, double rtol);
+// sum (got-ref)^2 / max(sum ref^2, tiny) <= budget: for GEMM-like outputs.
+::testing::AssertionResult nse_below(const std::vector<float>& got, const std::vector<float>& ref,
+                                     double budget);
+
+}  // namespace gnnrec::testing
+
+// Skips the current test when no GPU is visible, saying so.
+#define GNNREC_REQUIRE_GPU()                                                          \
+  do {                                                                                \
+    if (!::gnnrec::testing::gpu_available()) {                                        \
+      GTEST_SKIP() << "no GPU visible (or built without CUDA): CUDA test not run";    \
+    }                                                                                 \
+  } while (0)
+
+#define GNNREC_SEED_TRACE() SCOPED_TRACE("GNNREC_TEST_SEED=" + std::to_string(::gnnrec::testing::test_seed()))
