@@ -1,6 +1,7 @@
 #include "runtime/tensor.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -179,12 +180,27 @@ void stream_synchronize(Stream stream) {
 #endif
 }
 
+namespace {
+std::atomic<uint64_t> g_h2d_bytes{0}, g_d2h_bytes{0}, g_h2d_copies{0}, g_d2h_copies{0};
+}  // namespace
+
+TransferCounters transfer_counters() {
+  return {g_h2d_bytes.load(), g_d2h_bytes.load(), g_h2d_copies.load(), g_d2h_copies.load()};
+}
+
 void copy_bytes(void* dst, Device dst_dev, const void* src, Device src_dev, size_t bytes,
                 Stream stream) {
   if (bytes == 0) return;
   if (dst_dev.is_cpu() && src_dev.is_cpu()) {
     std::memcpy(dst, src, bytes);
     return;
+  }
+  if (dst_dev.is_cpu()) {
+    g_d2h_bytes += bytes;
+    ++g_d2h_copies;
+  } else if (src_dev.is_cpu()) {
+    g_h2d_bytes += bytes;
+    ++g_h2d_copies;
   }
 #ifdef GNNREC_WITH_CUDA
   GNNREC_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault,

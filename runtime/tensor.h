@@ -113,6 +113,13 @@ void copy_bytes(void* dst, Device dst_dev, const void* src, Device src_dev, size
                 Stream stream);
 void stream_synchronize(Stream stream);
 
+// Bytes moved between host and GPU through copy_bytes since the process started (the trainer
+// reports the epoch loop's host-device traffic from these).
+struct TransferCounters {
+  uint64_t h2d_bytes = 0, d2h_bytes = 0, h2d_copies = 0, d2h_copies = 0;
+};
+TransferCounters transfer_counters();
+
 // float <-> half / bfloat16 conversions on the host (round to nearest even).
 uint16_t float_to_half(float f);
 float half_to_float(uint16_t h);
