@@ -18,6 +18,7 @@
 #include "kernels/gemm.h"
 #include "kernels/loss.h"
 #include "kernels/optim.h"
+#include "runtime/dispatch.h"
 #include "runtime/ops.h"
 #include "runtime/ops_nn.h"
 #include "testing/testing.h"
@@ -44,6 +45,15 @@ constexpr double kCudaAtol = 1e-5, kCudaRtol = 1e-4;
 // a double forward, truncation ~1e-12): float rounding of the op (~1e-6 relative) dominates.
 constexpr double kFdAtol = 2e-4, kFdRtol = 2e-3;
 constexpr double kFdStep = 1e-6;
+
+// Test tensors live on the op's stream (the context stream on a GPU): allocated, filled and read
+// back there, so a read never races with the kernels that write it.
+Stream st(Device d) { return detail::stream_of(d); }
+template <typename T>
+std::vector<T> down(const Tensor& t) {
+  return t.device().is_cpu() ? t.to_vector<T>()
+                             : t.to(Device::cpu(), st(t.device())).to_vector<T>();
+}
 
 // ---- Random blocks ------------------------------------------------------------------------------
 struct Block {
@@ -88,7 +98,7 @@ struct BlockT {
 };
 BlockT to_device(const Block& b, Device d) {
   auto t = [&](const std::vector<int32_t>& v) {
-    return Tensor::from_vector(v, {static_cast<int64_t>(v.size())}).to(d);
+    return Tensor::from_vector(v, {static_cast<int64_t>(v.size())}).to(d, st(d));
   };
   return {t(b.indptr), t(b.indices), t(b.t_indptr), t(b.t_indices)};
 }
@@ -306,53 +316,54 @@ void add_aggregate_cases(std::vector<Case>& cases) {
         // Forward into columns [3, 3+d) of a wider output whose other columns must survive.
         const int64_t width = d + 7, off = 3;
         auto out0 = std::make_shared<std::vector<float>>(rand_vec(s.n_dst * width));
-        cases.push_back({"aggregate_forward " + tag,
-                         [=](Device dev) {
-                           BlockT b = to_device(*blk, dev);
-                           Tensor x = Tensor::from_vector(*src, {s.n_src, d}).to(dev);
-                           Tensor out = Tensor::from_vector(*out0, {s.n_dst, width}).to(dev);
-                           Tensor am = Tensor::empty({s.n_dst, d}, DType::kI32, dev);
-                           aggregate_forward(kind, b.indptr, b.indices, x, out, off, &am);
-                           auto r = out.to_vector<float>();
-                           if (kind == AggKind::kMax) append(r, as_floats(am.to_vector<int32_t>()));
-                           return r;
-                         },
-                         [=] {
-                           std::vector<float> out = *out0;
-                           std::vector<int32_t> am(s.n_dst * d);
-                           aggregate_forward_naive_cpu(kind, s.n_dst, d, blk->indptr.data(),
-                                                       blk->indices.data(), src->data(), d,
-                                                       out.data() + off, width, am.data());
-                           if (kind == AggKind::kMax) append(out, as_floats(am));
-                           return out;
-                         },
-                         kSumAtol, kSumRtol, 0, true});
+        cases.push_back(
+            {"aggregate_forward " + tag,
+             [=](Device dev) {
+               BlockT b = to_device(*blk, dev);
+               Tensor x = Tensor::from_vector(*src, {s.n_src, d}).to(dev, st(dev));
+               Tensor out = Tensor::from_vector(*out0, {s.n_dst, width}).to(dev, st(dev));
+               Tensor am = Tensor::empty({s.n_dst, d}, DType::kI32, dev, st(dev));
+               aggregate_forward(kind, b.indptr, b.indices, x, out, off, &am);
+               auto r = down<float>(out);
+               if (kind == AggKind::kMax) append(r, as_floats(down<int32_t>(am)));
+               return r;
+             },
+             [=] {
+               std::vector<float> out = *out0;
+               std::vector<int32_t> am(s.n_dst * d);
+               aggregate_forward_naive_cpu(kind, s.n_dst, d, blk->indptr.data(),
+                                           blk->indices.data(), src->data(), d, out.data() + off,
+                                           width, am.data());
+               if (kind == AggKind::kMax) append(out, as_floats(am));
+               return out;
+             },
+             kSumAtol, kSumRtol, 0, true});
         for (bool acc : {false, true}) {
-          cases.push_back({fmt::format("aggregate_backward {} accumulate={}", tag, acc),
-                           [=](Device dev) {
-                             BlockT b = to_device(*blk, dev);
-                             Tensor x = Tensor::from_vector(*src, {s.n_src, d}).to(dev);
-                             Tensor out = Tensor::empty({s.n_dst, d}, DType::kF32, dev);
-                             Tensor am = Tensor::empty({s.n_dst, d}, DType::kI32, dev);
-                             aggregate_forward(kind, b.indptr, b.indices, x, out, 0, &am);
-                             Tensor g = Tensor::from_vector(*gout, {s.n_dst, width}).to(dev);
-                             Tensor ds = Tensor::from_vector(*dsrc0, {s.n_src, d}).to(dev);
-                             aggregate_backward(kind, b.indptr, b.t_indptr, b.t_indices, g, off,
-                                                &am, ds, acc);
-                             return ds.to_vector<float>();
-                           },
-                           [=] {
-                             std::vector<float> out(s.n_dst * d), ds = *dsrc0;
-                             std::vector<int32_t> am(s.n_dst * d);
-                             aggregate_forward_naive_cpu(kind, s.n_dst, d, blk->indptr.data(),
-                                                         blk->indices.data(), src->data(), d,
-                                                         out.data(), d, am.data());
-                             aggregate_backward_naive_cpu(
-                                 kind, s.n_dst, s.n_src, d, blk->indptr.data(), blk->indices.data(),
-                                 gout->data() + off, width, am.data(), ds.data(), d, acc);
-                             return ds;
-                           },
-                           kSumAtol, kSumRtol, 0, true});
+          cases.push_back(
+              {fmt::format("aggregate_backward {} accumulate={}", tag, acc),
+               [=](Device dev) {
+                 BlockT b = to_device(*blk, dev);
+                 Tensor x = Tensor::from_vector(*src, {s.n_src, d}).to(dev, st(dev));
+                 Tensor out = Tensor::empty({s.n_dst, d}, DType::kF32, dev, st(dev));
+                 Tensor am = Tensor::empty({s.n_dst, d}, DType::kI32, dev, st(dev));
+                 aggregate_forward(kind, b.indptr, b.indices, x, out, 0, &am);
+                 Tensor g = Tensor::from_vector(*gout, {s.n_dst, width}).to(dev, st(dev));
+                 Tensor ds = Tensor::from_vector(*dsrc0, {s.n_src, d}).to(dev, st(dev));
+                 aggregate_backward(kind, b.indptr, b.t_indptr, b.t_indices, g, off, &am, ds, acc);
+                 return down<float>(ds);
+               },
+               [=] {
+                 std::vector<float> out(s.n_dst * d), ds = *dsrc0;
+                 std::vector<int32_t> am(s.n_dst * d);
+                 aggregate_forward_naive_cpu(kind, s.n_dst, d, blk->indptr.data(),
+                                             blk->indices.data(), src->data(), d, out.data(), d,
+                                             am.data());
+                 aggregate_backward_naive_cpu(kind, s.n_dst, s.n_src, d, blk->indptr.data(),
+                                              blk->indices.data(), gout->data() + off, width,
+                                              am.data(), ds.data(), d, acc);
+                 return ds;
+               },
+               kSumAtol, kSumRtol, 0, true});
         }
       }
     }
@@ -376,22 +387,22 @@ void add_sage_cases(std::vector<Case>& cases) {
                          agg_kind_name(kind), relu, s.n_dst, s.n_src, s.d_in, s.d_out),
              [=](Device dev) {
                BlockT b = to_device(*blk, dev);
-               Tensor hs = Tensor::from_vector(*h, {s.n_src, s.d_in}).to(dev);
-               Tensor w = Tensor::from_vector(*W, {2 * s.d_in, s.d_out}).to(dev);
-               Tensor bb = Tensor::from_vector(*bias).to(dev);
-               Tensor out = Tensor::empty({s.n_dst, s.d_out}, DType::kF32, dev);
+               Tensor hs = Tensor::from_vector(*h, {s.n_src, s.d_in}).to(dev, st(dev));
+               Tensor w = Tensor::from_vector(*W, {2 * s.d_in, s.d_out}).to(dev, st(dev));
+               Tensor bb = Tensor::from_vector(*bias).to(dev, st(dev));
+               Tensor out = Tensor::empty({s.n_dst, s.d_out}, DType::kF32, dev, st(dev));
                SageCache cache;
                sage_layer_forward(kind, b.indptr, b.indices, hs, w, bb, relu, out, cache);
-               Tensor g = Tensor::from_vector(*G, {s.n_dst, s.d_out}).to(dev);
-               Tensor dW = Tensor::empty(w.shape(), DType::kF32, dev);
-               Tensor db = Tensor::empty({s.d_out}, DType::kF32, dev);
-               Tensor dh = Tensor::empty({s.n_src, s.d_in}, DType::kF32, dev);
+               Tensor g = Tensor::from_vector(*G, {s.n_dst, s.d_out}).to(dev, st(dev));
+               Tensor dW = Tensor::empty(w.shape(), DType::kF32, dev, st(dev));
+               Tensor db = Tensor::empty({s.d_out}, DType::kF32, dev, st(dev));
+               Tensor dh = Tensor::empty({s.n_src, s.d_in}, DType::kF32, dev, st(dev));
                sage_layer_backward(kind, b.indptr, b.t_indptr, b.t_indices, w, cache, g, relu, dW,
                                    db, dh);
-               auto r = out.to_vector<float>();
-               append(r, dW.to_vector<float>());
-               append(r, db.to_vector<float>());
-               append(r, dh.to_vector<float>());
+               auto r = down<float>(out);
+               append(r, down<float>(dW));
+               append(r, down<float>(db));
+               append(r, down<float>(dh));
                return r;
              },
              // The chain of unfused naive ops, in double where it sums.
@@ -452,14 +463,15 @@ void add_loss_cases(std::vector<Case>& cases) {
             {fmt::format("link_loss {} n={} B={} k={} d={}", loss_kind_name(kind), s.n, s.B, s.k,
                          d),
              [=](Device dev) {
-               Tensor Z = Tensor::from_vector(L->Z, {s.n, d}).to(dev);
-               Tensor u = ints(L->u).to(dev), p = ints(L->pos).to(dev);
-               Tensor ng = ints(L->neg, {s.B, s.k}).to(dev);
-               Tensor dZ = Tensor::from_vector(rand_vec(s.n * d), {s.n, d}).to(dev);  // garbage
-               Tensor loss = Tensor::from_vector<float>({0.5f}).to(dev);
+               Tensor Z = Tensor::from_vector(L->Z, {s.n, d}).to(dev, st(dev));
+               Tensor u = ints(L->u).to(dev, st(dev)), p = ints(L->pos).to(dev, st(dev));
+               Tensor ng = ints(L->neg, {s.B, s.k}).to(dev, st(dev));
+               Tensor dZ =
+                   Tensor::from_vector(rand_vec(s.n * d), {s.n, d}).to(dev, st(dev));  // garbage
+               Tensor loss = Tensor::from_vector<float>({0.5f}).to(dev, st(dev));
                link_loss(kind, Z, u, p, ng, t, dZ, loss);
-               auto r = dZ.to_vector<float>();
-               r.push_back(loss.to_vector<float>()[0]);
+               auto r = down<float>(dZ);
+               r.push_back(down<float>(loss)[0]);
                return r;
              },
              [=] {
@@ -475,22 +487,23 @@ void add_loss_cases(std::vector<Case>& cases) {
                                      loss_kind_name(kind), s.B, s.k, d),
                          [=](Device dev) {
                            const int64_t P = s.B * (1 + s.k);
-                           Tensor Z = Tensor::from_vector(L->Z, {s.n, d}).to(dev);
-                           Tensor u = ints(L->u).to(dev), p = ints(L->pos).to(dev);
-                           Tensor ng = ints(L->neg, {s.B, s.k}).to(dev);
-                           Tensor a = Tensor::empty({P}, DType::kI32, dev),
-                                  b = Tensor::empty({P}, DType::kI32, dev);
+                           Tensor Z = Tensor::from_vector(L->Z, {s.n, d}).to(dev, st(dev));
+                           Tensor u = ints(L->u).to(dev, st(dev)),
+                                  p = ints(L->pos).to(dev, st(dev));
+                           Tensor ng = ints(L->neg, {s.B, s.k}).to(dev, st(dev));
+                           Tensor a = Tensor::empty({P}, DType::kI32, dev, st(dev)),
+                                  b = Tensor::empty({P}, DType::kI32, dev, st(dev));
                            expand_link_pairs(u, p, ng, a, b);
-                           Tensor sc = Tensor::empty({s.B, 1 + s.k}, DType::kF32, dev);
+                           Tensor sc = Tensor::empty({s.B, 1 + s.k}, DType::kF32, dev, st(dev));
                            pair_scores(Z, a, Z, b, t, sc);
-                           Tensor dsc = Tensor::empty({s.B, 1 + s.k}, DType::kF32, dev);
-                           Tensor loss = Tensor::zeros({1}, DType::kF32, dev);
+                           Tensor dsc = Tensor::empty({s.B, 1 + s.k}, DType::kF32, dev, st(dev));
+                           Tensor loss = Tensor::zeros({1}, DType::kF32, dev, st(dev));
                            score_loss(kind, sc, dsc, loss);
-                           auto r = sc.to_vector<float>();
-                           append(r, dsc.to_vector<float>());
-                           r.push_back(loss.to_vector<float>()[0]);
-                           append(r, as_floats(a.to_vector<int32_t>()));
-                           append(r, as_floats(b.to_vector<int32_t>()));
+                           auto r = down<float>(sc);
+                           append(r, down<float>(dsc));
+                           r.push_back(down<float>(loss)[0]);
+                           append(r, as_floats(down<int32_t>(a)));
+                           append(r, as_floats(down<int32_t>(b)));
                            return r;
                          },
                          [=] {
@@ -554,10 +567,10 @@ void add_embedding_cases(std::vector<Case>& cases) {
         const std::string tag = fmt::format("n={} r={} d={} accumulate={}", n, r, d, acc);
         cases.push_back({"embedding_gather " + tag,
                          [=](Device dev) {
-                           Tensor t = Tensor::from_vector(*table, {n, d}).to(dev);
-                           Tensor o = Tensor::from_vector(*base, {r, d}).to(dev);
-                           embedding_gather(t, ints(*ids).to(dev), o, acc);
-                           return o.to_vector<float>();
+                           Tensor t = Tensor::from_vector(*table, {n, d}).to(dev, st(dev));
+                           Tensor o = Tensor::from_vector(*base, {r, d}).to(dev, st(dev));
+                           embedding_gather(t, ints(*ids).to(dev, st(dev)), o, acc);
+                           return down<float>(o);
                          },
                          [=] {
                            std::vector<float> o = *base;
@@ -570,10 +583,10 @@ void add_embedding_cases(std::vector<Case>& cases) {
                          0, 0, 0, true});
         cases.push_back({"embedding_scatter_add " + tag,
                          [=](Device dev) {
-                           Tensor g = Tensor::from_vector(*grad, {r, d}).to(dev);
-                           Tensor o = Tensor::from_vector(*out0, {n, d}).to(dev);
-                           embedding_scatter_add(ints(*ids).to(dev), g, o, acc);
-                           return o.to_vector<float>();
+                           Tensor g = Tensor::from_vector(*grad, {r, d}).to(dev, st(dev));
+                           Tensor o = Tensor::from_vector(*out0, {n, d}).to(dev, st(dev));
+                           embedding_scatter_add(ints(*ids).to(dev, st(dev)), g, o, acc);
+                           return down<float>(o);
                          },
                          [=] {
                            std::vector<double> s(n * d, 0.0);
@@ -605,24 +618,24 @@ MlpRun run_mlp(Device dev, const std::vector<float>& Zv, int64_t n, const std::v
                const std::vector<int32_t>& b, const MlpParams& m, const std::vector<float>& G,
                const std::vector<float>& dZ0, bool acc) {
   const int64_t P = static_cast<int64_t>(a.size()), d = m.d, H = m.h;
-  Tensor Z = Tensor::from_vector(Zv, {n, d}).to(dev);
-  Tensor ta = ints(a).to(dev), tb = ints(b).to(dev);
-  Tensor W1 = Tensor::from_vector(to_f(m.W1), {3 * d, H}).to(dev);
-  Tensor b1 = Tensor::from_vector(to_f(m.b1)).to(dev);
-  Tensor W2 = Tensor::from_vector(to_f(m.W2), {H, 1}).to(dev);
-  Tensor b2 = Tensor::from_vector(to_f(m.b2)).to(dev);
-  Tensor scores = Tensor::empty({P}, DType::kF32, dev);
+  Tensor Z = Tensor::from_vector(Zv, {n, d}).to(dev, st(dev));
+  Tensor ta = ints(a).to(dev, st(dev)), tb = ints(b).to(dev, st(dev));
+  Tensor W1 = Tensor::from_vector(to_f(m.W1), {3 * d, H}).to(dev, st(dev));
+  Tensor b1 = Tensor::from_vector(to_f(m.b1)).to(dev, st(dev));
+  Tensor W2 = Tensor::from_vector(to_f(m.W2), {H, 1}).to(dev, st(dev));
+  Tensor b2 = Tensor::from_vector(to_f(m.b2)).to(dev, st(dev));
+  Tensor scores = Tensor::empty({P}, DType::kF32, dev, st(dev));
   MlpHeadCache cache;
   mlp_head_forward(Z, ta, tb, W1, b1, W2, b2, scores, cache);
-  Tensor g = Tensor::from_vector(G).to(dev);
-  Tensor dW1 = Tensor::empty(W1.shape(), DType::kF32, dev),
-         db1 = Tensor::empty({H}, DType::kF32, dev);
-  Tensor dW2 = Tensor::empty(W2.shape(), DType::kF32, dev),
-         db2 = Tensor::empty({1}, DType::kF32, dev);
-  Tensor dZ = Tensor::from_vector(dZ0, {n, d}).to(dev);
+  Tensor g = Tensor::from_vector(G).to(dev, st(dev));
+  Tensor dW1 = Tensor::empty(W1.shape(), DType::kF32, dev, st(dev)),
+         db1 = Tensor::empty({H}, DType::kF32, dev, st(dev));
+  Tensor dW2 = Tensor::empty(W2.shape(), DType::kF32, dev, st(dev)),
+         db2 = Tensor::empty({1}, DType::kF32, dev, st(dev));
+  Tensor dZ = Tensor::from_vector(dZ0, {n, d}).to(dev, st(dev));
   mlp_head_backward(Z, ta, tb, W1, W2, cache, g, dW1, db1, dW2, db2, dZ, acc);
-  return {scores.to_vector<float>(), dW1.to_vector<float>(), db1.to_vector<float>(),
-          dW2.to_vector<float>(),    db2.to_vector<float>(), dZ.to_vector<float>()};
+  return {down<float>(scores), down<float>(dW1), down<float>(db1),
+          down<float>(dW2),    down<float>(db2), down<float>(dZ)};
 }
 
 void add_mlp_cases(std::vector<Case>& cases) {
@@ -695,14 +708,14 @@ void add_optim_cases(std::vector<Case>& cases) {
                        std::vector<Tensor> P, M, V;
                        for (const auto& v : *p0) {
                          const int64_t n = static_cast<int64_t>(v.size());
-                         P.push_back(Tensor::from_vector(v).to(dev));
-                         M.push_back(Tensor::zeros({n}, DType::kF32, dev));
-                         V.push_back(Tensor::zeros({n}, DType::kF32, dev));
+                         P.push_back(Tensor::from_vector(v).to(dev, st(dev)));
+                         M.push_back(Tensor::zeros({n}, DType::kF32, dev, st(dev)));
+                         V.push_back(Tensor::zeros({n}, DType::kF32, dev, st(dev)));
                        }
                        for (int t = 0; t < kAdamSteps; ++t) {
                          std::vector<Tensor> G;
                          for (const auto& g : (*grads)[t])
-                           G.push_back(Tensor::from_vector(g).to(dev));
+                           G.push_back(Tensor::from_vector(g).to(dev, st(dev)));
                          std::vector<Tensor*> pp, mm, vv;
                          std::vector<const Tensor*> gg;
                          for (size_t i = 0; i < P.size(); ++i) {
@@ -715,9 +728,9 @@ void add_optim_cases(std::vector<Case>& cases) {
                        }
                        std::vector<float> r;
                        for (size_t i = 0; i < P.size(); ++i) {
-                         append(r, P[i].to_vector<float>());
-                         append(r, M[i].to_vector<float>());
-                         append(r, V[i].to_vector<float>());
+                         append(r, down<float>(P[i]));
+                         append(r, down<float>(M[i]));
+                         append(r, down<float>(V[i]));
                        }
                        return r;
                      },
@@ -755,17 +768,18 @@ void add_optim_cases(std::vector<Case>& cases) {
     }
     cases.push_back({fmt::format("sparse_adam_step x{} d={}", kAdamSteps, d),
                      [=](Device dev) {
-                       Tensor T = Tensor::from_vector(*t0, {n, d}).to(dev);
-                       Tensor M = Tensor::zeros({n, d}, DType::kF32, dev),
-                              V = Tensor::zeros({n, d}, DType::kF32, dev);
+                       Tensor T = Tensor::from_vector(*t0, {n, d}).to(dev, st(dev));
+                       Tensor M = Tensor::zeros({n, d}, DType::kF32, dev, st(dev)),
+                              V = Tensor::zeros({n, d}, DType::kF32, dev, st(dev));
                        for (int t = 0; t < kAdamSteps; ++t) {
                          const int64_t r = static_cast<int64_t>((*ids)[t].size());
-                         Tensor g = Tensor::from_vector((*grads)[t], {r, d}).to(dev);
-                         sparse_adam_step(T, M, V, ints((*ids)[t]).to(dev), g, cfg, t + 1, l2);
+                         Tensor g = Tensor::from_vector((*grads)[t], {r, d}).to(dev, st(dev));
+                         sparse_adam_step(T, M, V, ints((*ids)[t]).to(dev, st(dev)), g, cfg, t + 1,
+                                          l2);
                        }
-                       auto r = T.to_vector<float>();
-                       append(r, M.to_vector<float>());
-                       append(r, V.to_vector<float>());
+                       auto r = down<float>(T);
+                       append(r, down<float>(M));
+                       append(r, down<float>(V));
                        return r;
                      },
                      [=] {
@@ -791,9 +805,9 @@ void add_optim_cases(std::vector<Case>& cases) {
     auto g = std::make_shared<std::vector<float>>(rand_vec(n));
     cases.push_back({fmt::format("sgd_step n={}", n),
                      [=](Device dev) {
-                       Tensor p = Tensor::from_vector(*p0).to(dev);
-                       sgd_step(p, Tensor::from_vector(*g).to(dev), 0.1f, 0.01f);
-                       return p.to_vector<float>();
+                       Tensor p = Tensor::from_vector(*p0).to(dev, st(dev));
+                       sgd_step(p, Tensor::from_vector(*g).to(dev, st(dev)), 0.1f, 0.01f);
+                       return down<float>(p);
                      },
                      [=] {
                        std::vector<float> r(n);
@@ -806,23 +820,23 @@ void add_optim_cases(std::vector<Case>& cases) {
   auto parts = std::make_shared<std::vector<std::vector<float>>>();
   for (int64_t n : {int64_t{0}, int64_t{1}, int64_t{1000}, int64_t{300001}})
     parts->push_back(rand_vec(n));
-  cases.push_back({"sum_of_squares",
-                   [=](Device dev) {
-                     std::vector<Tensor> ts;
-                     for (const auto& p : *parts)
-                       ts.push_back(
-                           Tensor::from_vector(p, {static_cast<int64_t>(p.size())}).to(dev));
-                     std::vector<const Tensor*> ptrs;
-                     for (const auto& t : ts) ptrs.push_back(&t);
-                     return std::vector<float>{static_cast<float>(sum_of_squares(ptrs))};
-                   },
-                   [=] {
-                     double s = 0;
-                     for (const auto& p : *parts)
-                       for (float x : p) s += double(x) * x;
-                     return std::vector<float>{static_cast<float>(s)};
-                   },
-                   0, 1e-6, 0});
+  cases.push_back(
+      {"sum_of_squares",
+       [=](Device dev) {
+         std::vector<Tensor> ts;
+         for (const auto& p : *parts)
+           ts.push_back(Tensor::from_vector(p, {static_cast<int64_t>(p.size())}).to(dev, st(dev)));
+         std::vector<const Tensor*> ptrs;
+         for (const auto& t : ts) ptrs.push_back(&t);
+         return std::vector<float>{static_cast<float>(sum_of_squares(ptrs))};
+       },
+       [=] {
+         double s = 0;
+         for (const auto& p : *parts)
+           for (float x : p) s += double(x) * x;
+         return std::vector<float>{static_cast<float>(s)};
+       },
+       0, 1e-6, 0});
 }
 
 std::vector<Case> make_cases() {
@@ -954,7 +968,7 @@ TEST(NnGradCpuTest, AggregateBackwardMatchesFiniteDifferences) {
       expect_fd(
           fmt::format("aggregate {} d={}", agg_kind_name(kind), d),
           [&](const std::vector<double>& s) { return dot_d(agg_forward_d(kind, blk, s, d), G); },
-          to_d(src), ds.to_vector<float>());
+          to_d(src), down<float>(ds));
     }
   }
 }
@@ -984,19 +998,19 @@ TEST(NnGradCpuTest, SageLayerBackwardMatchesFiniteDifferences) {
           [&](const std::vector<double>& x) {
             return dot_d(sage_forward_d(kind, blk, x, d_in, Wd, Bd, d_out, relu).out, G);
           },
-          Hd, dh.to_vector<float>());
+          Hd, down<float>(dh));
       expect_fd(
           tag + " dW",
           [&](const std::vector<double>& x) {
             return dot_d(sage_forward_d(kind, blk, Hd, d_in, x, Bd, d_out, relu).out, G);
           },
-          Wd, dW.to_vector<float>());
+          Wd, down<float>(dW));
       expect_fd(
           tag + " db",
           [&](const std::vector<double>& x) {
             return dot_d(sage_forward_d(kind, blk, Hd, d_in, Wd, x, d_out, relu).out, G);
           },
-          Bd, db.to_vector<float>());
+          Bd, down<float>(db));
     }
   }
 }
@@ -1010,11 +1024,11 @@ TEST(NnGradCpuTest, LinkLossBackwardMatchesFiniteDifferences) {
     Tensor dZ = Tensor::empty({L.n, L.d}, DType::kF32), loss = Tensor::zeros({1}, DType::kF32);
     link_loss(kind, Tensor::from_vector(L.Z, {L.n, L.d}), ints(L.u), ints(L.pos),
               ints(L.neg, {L.B, L.k}), t, dZ, loss);
-    EXPECT_NEAR(loss.to_vector<float>()[0], link_loss_d(kind, L, to_d(L.Z), t, nullptr), 1e-5);
+    EXPECT_NEAR(down<float>(loss)[0], link_loss_d(kind, L, to_d(L.Z), t, nullptr), 1e-5);
     expect_fd(
         fmt::format("link_loss {}", loss_kind_name(kind)),
         [&](const std::vector<double>& z) { return link_loss_d(kind, L, z, t, nullptr); },
-        to_d(L.Z), dZ.to_vector<float>());
+        to_d(L.Z), down<float>(dZ));
   }
 }
 
@@ -1058,28 +1072,28 @@ TEST(NnOpsCpuTest, MaxAggregationTiesGoToTheFirstNeighbour) {
   Tensor src = Tensor::from_vector<float>({9, 9, 0.5f, 3.0f, 0.5f, 1.0f}, {3, 2});
   Tensor out = Tensor::empty({2, 2}, DType::kF32), am = Tensor::empty({2, 2}, DType::kI32);
   aggregate_forward(AggKind::kMax, indptr, indices, src, out, 0, &am);
-  EXPECT_EQ(out.to_vector<float>(), (std::vector<float>{0.5f, 3.0f, 0.0f, 0.0f}));
-  EXPECT_EQ(am.to_vector<int32_t>(), (std::vector<int32_t>{2, 1, -1, -1}));
+  EXPECT_EQ(down<float>(out), (std::vector<float>{0.5f, 3.0f, 0.0f, 0.0f}));
+  EXPECT_EQ(down<int32_t>(am), (std::vector<int32_t>{2, 1, -1, -1}));
   // Backward: src 2 gets column 0 once although row 0 lists it twice.
   Tensor t_indptr = ints({0, 0, 1, 3}), t_indices = ints({0, 0, 0});
   Tensor g = Tensor::from_vector<float>({1.0f, 2.0f, 5.0f, 5.0f}, {2, 2});
   Tensor ds = Tensor::empty({3, 2}, DType::kF32);
   aggregate_backward(AggKind::kMax, indptr, t_indptr, t_indices, g, 0, &am, ds, false);
-  EXPECT_EQ(ds.to_vector<float>(), (std::vector<float>{0, 0, 0, 2, 1, 0}));
+  EXPECT_EQ(down<float>(ds), (std::vector<float>{0, 0, 0, 2, 1, 0}));
 }
 
 TEST(NnOpsCpuTest, SparseAdamLeavesUntouchedRowsAndMomentsExactlyUnchanged) {
   const int64_t n = 12, d = 7;
   Tensor T = testing::random_tensor({n, d}), M = testing::random_tensor({n, d}, 0, 1),
          V = testing::random_tensor({n, d}, 0, 1);
-  const auto t0 = T.to_vector<float>(), m0 = M.to_vector<float>(), v0 = V.to_vector<float>();
+  const auto t0 = down<float>(T), m0 = down<float>(M), v0 = down<float>(V);
   const std::vector<int32_t> rows = {3, 0, 10};
   AdamConfig cfg;
   cfg.weight_decay = 0.1f;
   for (int step = 1; step <= 3; ++step) {
     sparse_adam_step(T, M, V, ints(rows), testing::random_tensor({3, d}), cfg, step, 0.01f);
   }
-  const auto t1 = T.to_vector<float>(), m1 = M.to_vector<float>(), v1 = V.to_vector<float>();
+  const auto t1 = down<float>(T), m1 = down<float>(M), v1 = down<float>(V);
   for (int64_t r = 0; r < n; ++r) {
     const bool touched = std::find(rows.begin(), rows.end(), r) != rows.end();
     const size_t off = r * d;
@@ -1097,8 +1111,8 @@ TEST(NnOpsCpuTest, LossAccumulatesAcrossBatches) {
   for (int i = 0; i < 3; ++i) {
     link_loss(LossKind::kBpr, Z, ints(L.u), ints(L.pos), ints(L.neg, {L.B, L.k}), 1.0f, dZ, loss);
   }
-  EXPECT_NEAR(loss.to_vector<float>()[0],
-              3 * link_loss_d(LossKind::kBpr, L, to_d(L.Z), 1.0, nullptr), 1e-5);
+  EXPECT_NEAR(down<float>(loss)[0], 3 * link_loss_d(LossKind::kBpr, L, to_d(L.Z), 1.0, nullptr),
+              1e-5);
 }
 
 TEST(NnOpsCpuTest, SoftplusIsStableForLargeScores) {
@@ -1107,10 +1121,10 @@ TEST(NnOpsCpuTest, SoftplusIsStableForLargeScores) {
   Tensor dZ = Tensor::empty({3, 2}, DType::kF32), loss = Tensor::zeros({1}, DType::kF32);
   for (LossKind kind : {LossKind::kBpr, LossKind::kBce}) {
     link_loss(kind, Z, ints({0}), ints({2}), ints({0}, {1, 1}), 1.0f, dZ, loss);
-    for (float v : dZ.to_vector<float>()) EXPECT_TRUE(std::isfinite(v));
-    EXPECT_TRUE(std::isfinite(loss.to_vector<float>()[0]));
+    for (float v : down<float>(dZ)) EXPECT_TRUE(std::isfinite(v));
+    EXPECT_TRUE(std::isfinite(down<float>(loss)[0]));
   }
-  EXPECT_GT(loss.to_vector<float>()[0], 1e4f);  // softplus(1e4) = 1e4, not inf
+  EXPECT_GT(down<float>(loss)[0], 1e4f);  // softplus(1e4) = 1e4, not inf
 }
 
 TEST(NnOpsCpuTest, RejectsBadArguments) {
