@@ -242,6 +242,7 @@ void bench_memory_ops(Ctx& c) {
            auto dx = std::make_shared<Tensor>(Tensor::empty({rows, dim}, DType::kF32, d));
            Tensor xs = xr.to(d);
            l2_normalize_forward(xs, *ys, *ns);
+           sync(d);  // xs is freed (stream-ordered, on another stream) when this returns
            return std::make_pair(
                std::function<void()>([=] { l2_normalize_backward(*ys, *ns, *gs, *dx); }),
                std::function<std::vector<float>()>([=] { return dx->to_vector<float>(); }));
@@ -261,6 +262,8 @@ void bench_memory_ops(Ctx& c) {
     std::vector<float> ref;
     for (Device d : c.devices) {
       auto [run, output] = op.make(d);
+      // Inputs were allocated on the default stream; the ops run on the context stream.
+      if (d.is_cuda()) stream_synchronize(nullptr);
       run();
       sync(d);
       std::string check = "ref";

@@ -113,7 +113,12 @@ for d in $datasets; do
     echo "  (dataset $d not found under $data_src: not included)"
   fi
 done
-git -C "$root" rev-parse --short=12 HEAD >"$share/COMMIT" 2>/dev/null || echo unknown >"$share/COMMIT"
+commit=$(git -C "$root" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+  commit="$commit+dirty"
+  echo "  note: uncommitted changes are in this package (COMMIT says $commit)"
+fi
+echo "$commit" >"$share/COMMIT"
 echo "$archs" >"$share/CUDA_ARCHS"
 
 step "verify: every non-system library resolves inside $dist/lib"
