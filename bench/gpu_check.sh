@@ -202,6 +202,8 @@ have_gpu=0
 grep -q '"compute_capability"' "$tmp/info.json" && have_gpu=1
 gpu_name=$(grep -o '"name": *"[^"]*"' "$tmp/info.json" | head -1 | sed 's/.*: *"\(.*\)"/\1/')
 commit=$(grep -o '"commit": *"[^"]*"' "$tmp/info.json" | head -1 | sed 's/.*: *"\(.*\)"/\1/')
+# The package's COMMIT also says whether uncommitted changes were built in ("+dirty").
+[ -n "${share:-}" ] && [ -s "$share/COMMIT" ] && commit=$(tr -d '\n' <"$share/COMMIT")
 if [ "$have_gpu" = 1 ]; then
   echo "gpu_check: GPU found: $gpu_name"
 elif [ "$have_smi" = 1 ] && nvidia-smi -L >/dev/null 2>&1; then

@@ -52,6 +52,7 @@ cmake --build "$build" -j "${GNNREC_JOBS:-2}"
 step "install into $dist"
 rm -rf "$dist/bin" "$dist/lib" "$dist/share"
 cmake --install "$build" --strip >/dev/null
+cmake --install "$build" --strip --component tests >/dev/null
 mkdir -p "$dist/lib" "$dist/share/gnnrec"
 
 # Libraries the GPU machine provides (or that must come from its system): never copied.
