@@ -154,6 +154,9 @@ void bench_gemm(Ctx& c) {
           double err = 0;
           if (d.is_cuda()) {
             gemm(a, false, b, false, cc, 1.0f, 0.0f, &bb, ep);
+            // The copy back runs on the default stream, which does not wait for the context's
+            // non-blocking stream: finish the GEMM first.
+            sync(d);
             err = nse(cc.to_vector<float>(), ref_v);
             const double budget = tf32 ? kGemmNseTf32 : kGemmNseF32;
             check = err <= budget ? "ok" : "FAILED";
