@@ -13,6 +13,7 @@
 #include "kernels/negative.h"
 #include "kernels/permute.h"
 #include "runtime/dispatch.h"
+#include "runtime/nvtx.h"
 
 namespace gnnrec {
 
@@ -202,6 +203,7 @@ std::vector<Block> sample_blocks(const DeviceGraph& g, const Tensor& seeds,
                                  const std::vector<int>& fanouts, const Tensor& excluded_edges,
                                  const RngKey& key) {
   const char* op = "sample_blocks";
+  GNNREC_NVTX_RANGE("sample_blocks");
   const Device dev = g.device;
   expect_dtype(seeds, DType::kI32, op, "seeds");
   expect_1d(seeds, op, "seeds");
@@ -329,6 +331,7 @@ std::vector<Block> sample_blocks(const DeviceGraph& g, const Tensor& seeds,
 
 UniqueResult unique_with_inverse(const Tensor& ids) {
   const char* op = "unique_with_inverse";
+  GNNREC_NVTX_RANGE("unique_with_inverse");
   expect_dtype(ids, DType::kI32, op, "ids");
   expect_1d(ids, op, "ids");
   const Device dev = ids.device();
@@ -361,6 +364,7 @@ UniqueResult unique_with_inverse(const Tensor& ids) {
 
 Tensor random_permutation(int64_t n, const RngKey& key, Device device) {
   GNNREC_EXPECTS(n >= 0, "random_permutation: n = {} is negative", n);
+  GNNREC_NVTX_RANGE("random_permutation");
   Tensor out = alloc({n}, DType::kI64, device);
   GNNREC_DISPATCH(
       device,
@@ -457,6 +461,7 @@ NegativeSampler make_negative_sampler(const DeviceGraph& g, float alpha) {
 void sample_negatives(const NegativeSampler& ns, const DeviceGraph& g, const Tensor& users, int k,
                       const RngKey& key, Tensor& out) {
   const char* op = "sample_negatives";
+  GNNREC_NVTX_RANGE("sample_negatives");
   const Device dev = g.device;
   GNNREC_EXPECTS(ns.device == dev, "{}: sampler on {}, graph on {}", op, ns.device.str(),
                  dev.str());
@@ -511,6 +516,7 @@ void* cusparse_handle(Device dev) {
 void spmm(const Tensor& indptr, const Tensor& indices, const Tensor& values, const Tensor& x,
           Tensor& y, SpmmVariant variant) {
   const char* op = "spmm";
+  GNNREC_NVTX_RANGE("spmm");
   const Device dev = y.device();
   GNNREC_EXPECTS(
       indptr.defined() && (indptr.dtype() == DType::kI64 || indptr.dtype() == DType::kI32),

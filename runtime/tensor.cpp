@@ -6,6 +6,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "runtime/context.h"
 #include "runtime/log.h"
 
 #ifdef GNNREC_WITH_CUDA
@@ -139,6 +140,15 @@ struct Storage {
   }
 };
 
+namespace {
+// A null stream on a CUDA device means that device's context stream, so tensors, copies and
+// ops issued without an explicit stream are ordered with the ops (which run on it).
+[[maybe_unused]] Stream on_stream(Stream stream, Device device) {
+  if (stream != nullptr || device.is_cpu()) return stream;
+  return context_for(device).stream;
+}
+}  // namespace
+
 void* device_malloc(size_t bytes, Device device, Stream stream) {
   if (bytes == 0) bytes = 1;
   if (device.is_cpu()) {
@@ -149,7 +159,8 @@ void* device_malloc(size_t bytes, Device device, Stream stream) {
 #ifdef GNNREC_WITH_CUDA
   void* p = nullptr;
   GNNREC_CUDA_CHECK(cudaSetDevice(device.index));
-  GNNREC_CUDA_CHECK(cudaMallocAsync(&p, bytes, reinterpret_cast<cudaStream_t>(stream)));
+  GNNREC_CUDA_CHECK(
+      cudaMallocAsync(&p, bytes, reinterpret_cast<cudaStream_t>(on_stream(stream, device))));
   return p;
 #else
   (void)stream;
@@ -164,7 +175,7 @@ void device_free(void* p, Device device, Stream stream) {
     return;
   }
 #ifdef GNNREC_WITH_CUDA
-  GNNREC_CUDA_CHECK(cudaFreeAsync(p, reinterpret_cast<cudaStream_t>(stream)));
+  GNNREC_CUDA_CHECK(cudaFreeAsync(p, reinterpret_cast<cudaStream_t>(on_stream(stream, device))));
 #else
   (void)stream;
 #endif
@@ -173,7 +184,8 @@ void device_free(void* p, Device device, Stream stream) {
 void stream_synchronize(Stream stream) {
 #ifdef GNNREC_WITH_CUDA
   if (cuda_device_count() > 0) {
-    GNNREC_CUDA_CHECK(cudaStreamSynchronize(reinterpret_cast<cudaStream_t>(stream)));
+    GNNREC_CUDA_CHECK(cudaStreamSynchronize(
+        reinterpret_cast<cudaStream_t>(on_stream(stream, Device::cuda(0)))));
   }
 #else
   (void)stream;
@@ -203,11 +215,12 @@ void copy_bytes(void* dst, Device dst_dev, const void* src, Device src_dev, size
     ++g_h2d_copies;
   }
 #ifdef GNNREC_WITH_CUDA
-  GNNREC_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault,
-                                    reinterpret_cast<cudaStream_t>(stream)));
+  const cudaStream_t st = reinterpret_cast<cudaStream_t>(
+      on_stream(stream, dst_dev.is_cuda() ? dst_dev : src_dev));
+  GNNREC_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, st));
   if (dst_dev.is_cpu() || src_dev.is_cpu()) {
     // Pageable host memory: the caller may reuse or read it right away.
-    GNNREC_CUDA_CHECK(cudaStreamSynchronize(reinterpret_cast<cudaStream_t>(stream)));
+    GNNREC_CUDA_CHECK(cudaStreamSynchronize(st));
   }
 #else
   (void)stream;
@@ -323,7 +336,8 @@ void Tensor::fill_zero(Stream stream) {
     return;
   }
 #ifdef GNNREC_WITH_CUDA
-  GNNREC_CUDA_CHECK(cudaMemsetAsync(raw(), 0, nbytes(), reinterpret_cast<cudaStream_t>(stream)));
+  GNNREC_CUDA_CHECK(cudaMemsetAsync(raw(), 0, nbytes(),
+                                    reinterpret_cast<cudaStream_t>(on_stream(stream, device_))));
 #else
   (void)stream;
 #endif

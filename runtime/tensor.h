@@ -105,7 +105,9 @@ class Tensor {
   Device device_;
 };
 
-// Raw memory helpers used by Tensor and by the runtime's workspace arena.
+// Raw memory helpers used by Tensor and by the runtime's workspace arena. Everywhere, a null
+// stream on a CUDA device means that device's context stream (runtime/context.h), the stream
+// every op runs on, so work issued without a stream is ordered with the ops.
 void* device_malloc(size_t bytes, Device device, Stream stream);
 void device_free(void* p, Device device, Stream stream);
 // Copies bytes between any two devices; synchronises the stream when the destination is host.

@@ -50,8 +50,17 @@ std::string data_dir() {
 
 std::string temp_dir(const std::string& tag) {
   namespace fs = std::filesystem;
-  const fs::path p = fs::path(GNNREC_BINARY_DIR) / "test_tmp" /
-                     (tag + "_" + std::to_string(::getpid()));
+  // $GNNREC_TEST_TMP wins; else the build tree this binary came from; else /tmp (a packaged test
+  // binary runs on a machine where the compiled-in build tree does not exist).
+  fs::path root;
+  if (const char* s = std::getenv("GNNREC_TEST_TMP"); s != nullptr && *s != '\0') {
+    root = s;
+  } else if (std::error_code ec; fs::is_directory(GNNREC_BINARY_DIR, ec)) {
+    root = fs::path(GNNREC_BINARY_DIR) / "test_tmp";
+  } else {
+    root = fs::temp_directory_path() / "gnnrec_test_tmp";
+  }
+  const fs::path p = root / (tag + "_" + std::to_string(::getpid()));
   fs::remove_all(p);
   fs::create_directories(p);
   return p.string();

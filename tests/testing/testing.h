@@ -21,7 +21,8 @@ Tensor random_tensor(const Shape& shape, float lo = -1.0f, float hi = 1.0f);
 
 bool gpu_available();
 std::string data_dir();  // $GNNREC_DATA_DIR or the CMake default (../shared/data)
-std::string temp_dir(const std::string& tag);  // a fresh empty folder under the build tree
+// A fresh empty folder: under $GNNREC_TEST_TMP, else the build tree, else $TMPDIR or /tmp.
+std::string temp_dir(const std::string& tag);
 
 // Elementwise |got - ref| <= atol + rtol * |ref|; reports the first few violations.
 ::testing::AssertionResult all_close(const std::vector<float>& got, const std::vector<float>& ref,
