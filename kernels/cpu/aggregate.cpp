@@ -12,6 +12,7 @@
 #include "kernels/aggregate.h"
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "kernels/nn_math.h"
@@ -43,6 +44,18 @@ void forward_sum_row(int64_t d, const int32_t* nb, int64_t deg, const float* src
   }
 }
 
+// One neighbour of a max row. Restrict-qualified so the compare/select loop vectorises.
+inline void max_step(int64_t d, const float* __restrict s, int32_t id, float* __restrict o,
+                     int32_t* __restrict a) {
+#pragma omp simd
+  for (int64_t c = 0; c < d; ++c) {
+    const float sv = s[c], ov = o[c];
+    const int32_t win = -static_cast<int32_t>(sv > ov);  // all ones on a strict win: ties keep
+    o[c] = sv > ov ? sv : ov;                            // the earlier neighbour
+    a[c] = (id & win) | (a[c] & ~win);
+  }
+}
+
 void forward_max_row(int64_t d, const int32_t* nb, int64_t deg, const float* src, int64_t ld_src,
                      float* o, int32_t* a) {
   if (deg == 0) {
@@ -59,13 +72,23 @@ void forward_max_row(int64_t d, const int32_t* nb, int64_t deg, const float* src
   }
   for (int64_t j = 1; j < deg; ++j) {
     if (j + kPrefetchAhead < deg) prefetch_row(src + nb[j + kPrefetchAhead] * ld_src, d);
-    const int32_t id = nb[j];
-    const float* s = src + static_cast<int64_t>(id) * ld_src;
-    for (int64_t c = 0; c < d; ++c) {
-      const bool win = s[c] > o[c];  // strict: ties keep the earlier neighbour
-      o[c] = win ? s[c] : o[c];
-      a[c] = win ? id : a[c];
-    }
+    max_step(d, src + static_cast<int64_t>(nb[j]) * ld_src, nb[j], o, a);
+  }
+}
+
+// acc[c] += g[c] where the forward's winner a[c] is this src row. Adding +0.0f elsewhere keeps
+// acc's bits (acc starts at +0.0f, so it is never -0.0f), which lets the loop vectorise and still
+// matches the CUDA kernel's conditional add exactly.
+inline void max_grad_step(int64_t w, const float* __restrict g, const int32_t* __restrict a,
+                          int32_t j, float* __restrict acc) {
+#pragma omp simd
+  for (int64_t c = 0; c < w; ++c) {
+    int32_t bits;  // g[c] or +0.0f, selected with a mask so the loop has no branch
+    std::memcpy(&bits, g + c, sizeof(bits));
+    bits &= -static_cast<int32_t>(a[c] == j);
+    float v;
+    std::memcpy(&v, &bits, sizeof(v));
+    acc[c] += v;
   }
 }
 
@@ -115,10 +138,7 @@ void aggregate_backward_cpu(AggKind kind, int64_t n_src, int64_t d, const int32_
           for (int64_t c = 0; c < w; ++c) acc[c] = nn_add(acc[c], nn_mul(g[c], inv));
         } else {
           if (p > begin && t_indices[p - 1] == r) continue;  // duplicate: counted once
-          const int32_t* a = argmax + r * d + c0;
-          for (int64_t c = 0; c < w; ++c) {
-            if (a[c] == j) acc[c] += g[c];
-          }
+          max_grad_step(w, g, argmax + r * d + c0, static_cast<int32_t>(j), acc);
         }
       }
       if (accumulate) {
