@@ -12,6 +12,7 @@
 #include "kernels/aggregate.h"
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "kernels/nn_math.h"
@@ -27,11 +28,13 @@ inline void prefetch_row(const float* p, int64_t d) {
   for (int64_t c = 0; c < d; c += 16) __builtin_prefetch(p + c, 0, 1);
 }
 
-void forward_sum_row(int64_t d, const int32_t* nb, int64_t deg, const float* src, int64_t ld_src,
-                     float* o, bool mean) {
+// nb[0, deg) are this row's neighbours; nb[0, avail) are valid entries of the index array (the
+// next rows' follow), so prefetching runs ahead across row boundaries.
+void forward_sum_row(int64_t d, const int32_t* nb, int64_t deg, int64_t avail, const float* src,
+                     int64_t ld_src, float* o, bool mean) {
   for (int64_t c = 0; c < d; ++c) o[c] = 0.0f;
   for (int64_t j = 0; j < deg; ++j) {
-    if (j + kPrefetchAhead < deg) prefetch_row(src + nb[j + kPrefetchAhead] * ld_src, d);
+    if (j + kPrefetchAhead < avail) prefetch_row(src + nb[j + kPrefetchAhead] * ld_src, d);
     const float* s = src + static_cast<int64_t>(nb[j]) * ld_src;
 #pragma omp simd
     for (int64_t c = 0; c < d; ++c) o[c] += s[c];
@@ -43,8 +46,20 @@ void forward_sum_row(int64_t d, const int32_t* nb, int64_t deg, const float* src
   }
 }
 
-void forward_max_row(int64_t d, const int32_t* nb, int64_t deg, const float* src, int64_t ld_src,
-                     float* o, int32_t* a) {
+// One neighbour of a max row. Restrict-qualified so the compare/select loop vectorises.
+inline void max_step(int64_t d, const float* __restrict s, int32_t id, float* __restrict o,
+                     int32_t* __restrict a) {
+#pragma omp simd
+  for (int64_t c = 0; c < d; ++c) {
+    const float sv = s[c], ov = o[c];
+    const int32_t win = -static_cast<int32_t>(sv > ov);  // all ones on a strict win: ties keep
+    o[c] = sv > ov ? sv : ov;                            // the earlier neighbour
+    a[c] = (id & win) | (a[c] & ~win);
+  }
+}
+
+void forward_max_row(int64_t d, const int32_t* nb, int64_t deg, int64_t avail, const float* src,
+                     int64_t ld_src, float* o, int32_t* a) {
   if (deg == 0) {
     for (int64_t c = 0; c < d; ++c) {
       o[c] = 0.0f;
@@ -58,14 +73,24 @@ void forward_max_row(int64_t d, const int32_t* nb, int64_t deg, const float* src
     a[c] = nb[0];
   }
   for (int64_t j = 1; j < deg; ++j) {
-    if (j + kPrefetchAhead < deg) prefetch_row(src + nb[j + kPrefetchAhead] * ld_src, d);
-    const int32_t id = nb[j];
-    const float* s = src + static_cast<int64_t>(id) * ld_src;
-    for (int64_t c = 0; c < d; ++c) {
-      const bool win = s[c] > o[c];  // strict: ties keep the earlier neighbour
-      o[c] = win ? s[c] : o[c];
-      a[c] = win ? id : a[c];
-    }
+    if (j + kPrefetchAhead < avail) prefetch_row(src + nb[j + kPrefetchAhead] * ld_src, d);
+    max_step(d, src + static_cast<int64_t>(nb[j]) * ld_src, nb[j], o, a);
+  }
+}
+
+// acc[c] += g[c] where the forward's winner a[c] is this src row. Adding +0.0f elsewhere keeps
+// acc's bits (acc starts at +0.0f, so it is never -0.0f), which lets the loop vectorise and still
+// matches the CUDA kernel's conditional add exactly.
+inline void max_grad_step(int64_t w, const float* __restrict g, const int32_t* __restrict a,
+                          int32_t j, float* __restrict acc) {
+#pragma omp simd
+  for (int64_t c = 0; c < w; ++c) {
+    int32_t bits;  // g[c] or +0.0f, selected with a mask so the loop has no branch
+    std::memcpy(&bits, g + c, sizeof(bits));
+    bits &= -static_cast<int32_t>(a[c] == j);
+    float v;
+    std::memcpy(&v, &bits, sizeof(v));
+    acc[c] += v;
   }
 }
 
@@ -75,14 +100,15 @@ void aggregate_forward_cpu(AggKind kind, int64_t n_dst, int64_t d, const int32_t
                            const int32_t* indices, const float* src, int64_t ld_src, float* out,
                            int64_t ld_out, int32_t* argmax) {
   if (n_dst == 0 || d == 0) return;
+  const int64_t nnz = indptr[n_dst];
 #pragma omp parallel for schedule(dynamic, kRowsPerTask) if (n_dst * d > 16384)
   for (int64_t r = 0; r < n_dst; ++r) {
     const int64_t begin = indptr[r], deg = indptr[r + 1] - begin;
     float* o = out + r * ld_out;
     if (kind == AggKind::kMax) {
-      forward_max_row(d, indices + begin, deg, src, ld_src, o, argmax + r * d);
+      forward_max_row(d, indices + begin, deg, nnz - begin, src, ld_src, o, argmax + r * d);
     } else {
-      forward_sum_row(d, indices + begin, deg, src, ld_src, o, kind == AggKind::kMean);
+      forward_sum_row(d, indices + begin, deg, nnz - begin, src, ld_src, o, kind == AggKind::kMean);
     }
   }
 }
@@ -92,6 +118,7 @@ void aggregate_backward_cpu(AggKind kind, int64_t n_src, int64_t d, const int32_
                             int64_t ld_dout, const int32_t* argmax, float* d_src, int64_t ld_dsrc,
                             bool accumulate) {
   if (n_src == 0 || d == 0) return;
+  const int64_t nnz = t_indptr[n_src];
 #pragma omp parallel for schedule(dynamic, kRowsPerTask) if (n_src * d > 16384)
   for (int64_t j = 0; j < n_src; ++j) {
     const int64_t begin = t_indptr[j], end = t_indptr[j + 1];
@@ -103,7 +130,7 @@ void aggregate_backward_cpu(AggKind kind, int64_t n_src, int64_t d, const int32_
       for (int64_t p = begin; p < end; ++p) {
         const int64_t r = t_indices[p];
         const float* g = d_out + r * ld_dout + c0;
-        if (p + kPrefetchAhead < end) {
+        if (p + kPrefetchAhead < nnz) {
           prefetch_row(d_out + t_indices[p + kPrefetchAhead] * ld_dout + c0, w);
         }
         if (kind == AggKind::kSum) {
@@ -115,10 +142,7 @@ void aggregate_backward_cpu(AggKind kind, int64_t n_src, int64_t d, const int32_
           for (int64_t c = 0; c < w; ++c) acc[c] = nn_add(acc[c], nn_mul(g[c], inv));
         } else {
           if (p > begin && t_indices[p - 1] == r) continue;  // duplicate: counted once
-          const int32_t* a = argmax + r * d + c0;
-          for (int64_t c = 0; c < w; ++c) {
-            if (a[c] == j) acc[c] += g[c];
-          }
+          max_grad_step(w, g, argmax + r * d + c0, static_cast<int32_t>(j), acc);
         }
       }
       if (accumulate) {
