@@ -114,6 +114,17 @@ nlohmann::json read_training_curves(const std::string& path) {
     }
   }
   out["series"] = series;
+  // Display order: losses, then validation and test metrics, then the rest; first appearance
+  // within each group.
+  auto group = [](const std::string& k) {
+    if (k.find("loss") != std::string::npos) return 0;
+    if (k.rfind("val/", 0) == 0 || k.rfind("val_", 0) == 0) return 1;
+    if (k.rfind("test/", 0) == 0) return 2;
+    return 3;
+  };
+  std::stable_sort(keys.begin(), keys.end(),
+                   [&](const std::string& a, const std::string& b) { return group(a) < group(b); });
+  out["order"] = keys;
   out["path"] = path;
   return out;
 }
@@ -233,7 +244,9 @@ nlohmann::json evaluate_recommendations(const EvalOptions& opt) {
   rep["created"] = now_utc();
   rep["recommendations_dir"] = absolute_path(opt.recommendations_dir);
   rep["dataset_dir"] = absolute_path(ds_dir);
-  rep["dataset"] = fs::path(absolute_path(ds_dir)).filename().string();
+  rep["dataset"] = ds.manifest.contains("name") && ds.manifest["name"].is_string()
+                       ? ds.manifest["name"].get<std::string>()
+                       : fs::path(absolute_path(ds_dir)).filename().string();
   rep["split"] = opt.split;
   rep["mask"] = mask_name;
   rep["k"] = K;

@@ -209,6 +209,7 @@ table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
 th,td{padding:4px 8px;text-align:right;border-bottom:1px solid #edf0f3;white-space:nowrap}
 th{font-weight:600;color:#334155;background:#f8fafc}
 th.l,td.l{text-align:left}
+td.wrap{white-space:normal}
 tr.grp th{border-bottom:2px solid #cbd5e1;text-align:center}
 td.best{font-weight:700;color:#1d4ed8}
 td.sep,th.sep{border-left:2px solid #e2e8f0}
@@ -223,11 +224,11 @@ td.sep,th.sep{border-left:2px solid #e2e8f0}
 .chart .tick{stroke:#9aa5b1;stroke-width:1}
 .chart .frame{fill:none;stroke:#cbd2d9;stroke-width:1}
 .chart .empty{font-size:12px;fill:#9aa5b1;text-anchor:middle}
-.examples{display:grid;grid-template-columns:1fr 1fr;gap:12px}
+.examples{display:grid;grid-template-columns:minmax(0,1fr);gap:12px}
 .ex{border:1px solid #e3e7ec;border-radius:8px;padding:10px 12px}
 .ex h3{margin:0 0 2px;font-size:14px}
 .ex .meta{color:#52606d;font-size:12px;margin-bottom:6px}
-.cols{display:grid;grid-template-columns:1fr 1fr;gap:10px}
+.cols{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:10px}
 .cols h4{margin:2px 0 4px;font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:#52606d}
 ol,ul{margin:0;padding-left:18px}
 li{margin:1px 0;font-size:12.5px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
@@ -266,9 +267,9 @@ std::string metrics_table(const json& rep) {
       const std::string key = name + "@" + std::to_string(k);
       double vals[3];
       for (int m = 0; m < 3; ++m) vals[m] = rep["metrics"][kMethodKey[m]].value(key, 0.0);
-      // Higher is better except for popularity, which is descriptive (no highlight).
-      const int best =
-          name == "popularity" ? -1 : static_cast<int>(std::max_element(vals, vals + 3) - vals);
+      // Higher is better; coverage and popularity describe the lists (no highlight).
+      const bool descriptive = name == "popularity" || name == "coverage";
+      const int best = descriptive ? -1 : static_cast<int>(std::max_element(vals, vals + 3) - vals);
       for (int m = 0; m < 3; ++m) {
         std::string cls = m == 0 ? "sep" : "";
         if (m == best) cls += cls.empty() ? "best" : " best";
@@ -297,7 +298,7 @@ std::string curve_charts(const json& rep) {
       lines.push_back(l);
     }
     s += svg_chart(fmt::format("{}@k", std::string(metric) == "ndcg" ? "NDCG" : "Recall"), "k",
-                   lines, 550, 290, true);
+                   lines, 530, 280, true);
   }
   s += "</div>";
   return s;
@@ -314,14 +315,21 @@ std::string training_charts(const json& rep) {
                               esc(jstr(t, "path")), x.size());
   static const char* kPalette[] = {"#2563eb", "#dc2626", "#059669", "#7c3aed",
                                    "#d97706", "#0891b2", "#db2777", "#4b5563"};
+  std::vector<std::string> keys;
+  if (t.contains("order")) keys = t["order"].get<std::vector<std::string>>();
+  for (auto it = t["series"].begin(); it != t["series"].end(); ++it) {
+    if (std::find(keys.begin(), keys.end(), it.key()) == keys.end()) keys.push_back(it.key());
+  }
   int n = 0;
-  for (auto it = t["series"].begin(); it != t["series"].end() && n < 18; ++it, ++n) {
+  for (const std::string& key : keys) {
+    if (!t["series"].contains(key) || n >= 18) continue;
     Line l;
-    l.name = it.key();
+    l.name = key;
     l.color = kPalette[n % 8];
     l.x = x;
-    l.y = to_doubles(it.value());
-    s += svg_chart(it.key(), jstr(t, "x_key", "epoch"), {l}, 364, 210, false);
+    l.y = to_doubles(t["series"][key]);
+    s += svg_chart(key, jstr(t, "x_key", "epoch"), {l}, 348, 200, false);
+    ++n;
   }
   s += "</div>";
   return s;
@@ -362,8 +370,8 @@ std::string slices_table(const json& rep) {
   }
   const json& c = rep["cold_items"];
   s += fmt::format(
-      "<tr><td class=\"l\">cold items: {} test edges to {} items without training "
-      "interactions (edge recall)</td><td></td>",
+      "<tr><td class=\"l wrap\">cold items: recall of the {} test edges to the {} items "
+      "without training interactions</td><td></td>",
       c.value("test_edges", 0), c.value("items", 0));
   double vals[3];
   for (int m = 0; m < 3; ++m) vals[m] = c[kMethodKey[m]].value(r, 0.0);
