@@ -4,6 +4,7 @@
 // whose own score matches. Integer-valued inputs make every dot product exact in fp32, so there
 // the ids (tie-break by smaller id included) must match exactly.
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -172,12 +173,13 @@ struct Shape4 {
   int K;
 };
 
-// Batch 1, d not a multiple of 32, N smaller than a tile, N crossing the CPU chunk (4096),
-// B crossing the CPU query block (128), K = 1, K > candidates, K = 1000, N = 0, d = 0.
+// Batch 1, d not a multiple of 32, N smaller than a tile, N crossing the CPU chunk (8192),
+// B crossing the CPU query block (256), K = 1, K > candidates, K = 1000, N = 0, d = 0.
 const Shape4 kShapes[] = {
-    {1, 1, 1, 1},     {1, 5000, 64, 10},   {37, 300, 33, 7},  {130, 700, 64, 20},
-    {5, 50, 16, 100}, {8, 1500, 40, 1000}, {3, 2000, 1, 1},   {4, 0, 8, 5},
-    {6, 100, 0, 5},   {70, 4500, 128, 50}, {2, 129, 95, 128},
+    {1, 1, 1, 1},      {1, 5000, 64, 10},   {37, 300, 33, 7},  {130, 700, 64, 20},
+    {5, 50, 16, 100},  {8, 1500, 40, 1000}, {3, 2000, 1, 1},   {4, 0, 8, 5},
+    {6, 100, 0, 5},    {70, 4500, 128, 50}, {2, 129, 95, 128}, {3, 9000, 8, 10},
+    {300, 400, 16, 5},
 };
 
 void check_variant(Device dev, TopKVariant v, int max_k) {
@@ -273,12 +275,32 @@ TEST(TopKCpuTest, ExclusionListsMayStartAnywhereInIndices) {
 }
 
 TEST(TopKCpuTest, WorkspaceIsBoundedByTheTile) {
-  // Gowalla-sized and ten times the items: the scratch does not grow with B or N.
+  // Gowalla-sized and ten times the items: the scratch does not grow with B or N; it is a
+  // small tile and K-entry heaps per thread (plus split heaps when B is small).
+  const size_t threads = static_cast<size_t>(omp_get_max_threads());
   const size_t a = topk_masked_cpu_workspace_bytes(29858, 40981, 64, 20);
   const size_t b = topk_masked_cpu_workspace_bytes(298580, 409810, 64, 20);
   EXPECT_EQ(a, b);
-  EXPECT_LT(a, size_t{4} << 20);
-  EXPECT_LT(topk_masked_cpu_workspace_bytes(1, 1000000, 64, 1000), size_t{1} << 20);
+  EXPECT_LT(a, threads * (size_t{1} << 20));
+  EXPECT_LT(topk_masked_cpu_workspace_bytes(1, 1000000, 64, 1000), threads * (size_t{1} << 20));
+}
+
+TEST(TopKCpuTest, SameAnswerForAnyThreadCount) {
+  // The thread count decides how the item range is split for small B; the answer must not
+  // change (1 thread: no split; 3 and 8: splits of different lengths).
+  GNNREC_SEED_TRACE();
+  const int saved = omp_get_max_threads();
+  for (const Shape4& s :
+       {Shape4{1, 5000, 64, 10}, Shape4{20, 3000, 33, 50}, Shape4{2, 900, 8, 1000}}) {
+    const Inputs in = make_inputs(s.B, s.N, s.d, s.K, Values::kInteger, 0.2);
+    const Result ref = run(in, Device::cpu(), TopKVariant::kCpuNaive);
+    for (int t : {1, 3, 8}) {
+      omp_set_num_threads(t);
+      SCOPED_TRACE(fmt::format("threads={} B={} N={} K={}", t, s.B, s.N, s.K));
+      EXPECT_TRUE(same_topk(in, run(in, Device::cpu(), TopKVariant::kCpuBlocked), ref, true));
+    }
+  }
+  omp_set_num_threads(saved);
 }
 
 TEST(TopKCpuTest, RejectsBadArguments) {
