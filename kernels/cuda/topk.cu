@@ -168,28 +168,32 @@ __global__ void __launch_bounds__(kSelThreads)
     }
     if (threadIdx.x == 0) count = 0;
     __syncthreads();
+    // `n` mirrors `count` in a register: updated from the barrier's own count, so it is
+    // uniform without reading the shared counter that other threads may already be bumping.
+    int n = 0;
     for (int64_t base = 0; base < ncols; base += blockDim.x) {
-      const int n = count;  // uniform: read after a barrier
       if (n + static_cast<int>(blockDim.x) > kSelCand) {
         merge_candidates(g, ls, li, cs, ci, n, ts, ti, K);
+        n = 0;
         if (threadIdx.x == 0) count = 0;
         __syncthreads();
       }
       const float thr_s = ls[K - 1];
       const int32_t thr_i = li[K - 1];
       const int64_t c = base + threadIdx.x;
+      bool ok = false;
       if (c < ncols) {
         const float v = s[r * lds + c];
         const int32_t id = ids ? ids[r * ldi + c] : static_cast<int32_t>(col0 + c);
-        if (id >= 0 && better(v, id, thr_s, thr_i)) {
+        ok = id >= 0 && better(v, id, thr_s, thr_i);
+        if (ok) {
           const int pos = atomicAdd(&count, 1);
           cs[pos] = v;
           ci[pos] = id;
         }
       }
-      __syncthreads();
+      n += __syncthreads_count(ok);
     }
-    const int n = count;
     if (n > 0) merge_candidates(g, ls, li, cs, ci, n, ts, ti, K);
     for (int e = threadIdx.x; e < K; e += blockDim.x) {
       row_s[e] = ls[e];
