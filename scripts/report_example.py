@@ -145,8 +145,10 @@ def train_bpr(U, I, edges, run_dir, epochs, d=32, seed=3):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "..", "..",
-                                                   "shared", "data", "ml-100k"))
+    data_root = os.environ.get("GNNREC_DATA_DIR") or os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data")
+    ap.add_argument("--data", default=os.path.join(data_root, "ml-100k"),
+                    help="MovieLens-100k folder (default: $GNNREC_DATA_DIR/ml-100k)")
     ap.add_argument("--out", required=True)
     ap.add_argument("--epochs", type=int, default=20)
     a = ap.parse_args()
