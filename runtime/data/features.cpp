@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -530,6 +531,11 @@ FeatureMatrix build_item_features(const std::vector<RawItemMeta>& items,
                  "(all >= 0), min_df {} (>= 1), max_vocab {} (>= 0)",
                  opt.top_categories, opt.title_dims, opt.top_brands, opt.min_df, opt.max_vocab);
   const size_t n = items.size();
+  const auto t_start = std::chrono::steady_clock::now();
+  auto since = [](std::chrono::steady_clock::time_point a) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count();
+  };
+  double t_tfidf = 0, t_svd = 0;
   ItemTransform t;
   t.opt = opt;
   int64_t num_fit = 0;
@@ -579,6 +585,7 @@ FeatureMatrix build_item_features(const std::vector<RawItemMeta>& items,
       }
     }
     title_fit_docs = static_cast<int64_t>(fit_docs.size());
+    auto t0 = std::chrono::steady_clock::now();
     t.vocab = fit_tfidf(docs, mask, opt.min_df, opt.max_vocab);
     const int64_t v = static_cast<int64_t>(t.vocab.terms.size());
     t.title_dims = static_cast<int>(std::min<int64_t>({opt.title_dims, v, title_fit_docs}));
@@ -590,6 +597,8 @@ FeatureMatrix build_item_features(const std::vector<RawItemMeta>& items,
     }
     if (t.title_dims > 0) {
       const SparseMatrix a = tfidf_transform(t.vocab, fit_docs);
+      t_tfidf = since(t0);
+      t0 = std::chrono::steady_clock::now();
       RandomizedSvdOptions so;
       so.oversample = kSvdOversample;
       so.power_iters = kSvdPowerIters;
@@ -597,6 +606,7 @@ FeatureMatrix build_item_features(const std::vector<RawItemMeta>& items,
       const TruncatedSvd svd = randomized_svd(a, t.title_dims, so);
       t.singular_values = svd.singular_values;
       t.projection.assign(svd.components.begin(), svd.components.end());  // double -> float
+      t_svd = since(t0);
     }
   }
 
@@ -634,7 +644,13 @@ FeatureMatrix build_item_features(const std::vector<RawItemMeta>& items,
   t.build_indexes();
 
   int64_t unparseable = 0;
+  const auto t_apply = std::chrono::steady_clock::now();
   FeatureMatrix out = apply(t, items, &unparseable);
+  log_info(
+      "features: {} items ({} fit) -> {} columns; vocabulary {} terms, {} title dims; "
+      "{:.2f}s (tf-idf {:.2f}s, svd {:.2f}s, apply {:.2f}s)",
+      n, num_fit, out.names.size(), t.vocab.terms.size(), t.title_dims, since(t_start), t_tfidf,
+      t_svd, since(t_apply));
   if (unparseable > 0)
     log_info("features: {} of {} item prices were unparseable (set missing)", unparseable, n);
   if (!save_dir.empty())
