@@ -26,7 +26,7 @@ struct SynthConfig {
   int64_t users = 2000;
   int64_t items = 1000;
   int64_t interactions = 20000;  // target before duplicate (user, item) draws are dropped
-  int clusters = 10;
+  int clusters = 20;
   uint64_t seed = 0;
   std::string category = "Electronics";  // file names and the root of every category path
   bool gzip = false;
