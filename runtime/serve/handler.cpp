@@ -180,7 +180,7 @@ ServeHandler::ServeHandler(ModelSources sources, ServeConfig config, FeedbackLog
   reloads_ = &r.counter("gnnrec_model_reloads_total", "Reload attempts by result", {"result"});
   catalog_size_ =
       &r.gauge("gnnrec_catalog_entities", "Users and items in the served dataset", {"kind"});
-  split_gauge_ = &r.gauge("gnnrec_ab_split_b_ratio",
+  split_gauge_ = &r.gauge("gnnrec_ab_split_ratio",
                           "Fraction of users assigned to variant B (0 without a model B)");
   start_time_ = &r.gauge("gnnrec_process_start_time_seconds", "Unix time the server started");
   start_time_->set(
