@@ -38,7 +38,8 @@ CommandRegistrar reg(80, [](CLI::App& root) {
   sub->add_option("--host", o->host, "Address to bind (loopback by default)")
       ->capture_default_str();
   sub->add_option("--port", o->port, "TCP port (0: any free port)")->capture_default_str();
-  sub->add_option("--threads", o->threads, "Worker threads (0: max(4, cores))")
+  sub->add_option("--threads", o->threads,
+                  "Worker threads; each open connection holds one (0: max(32, 8 x cores))")
       ->capture_default_str();
   sub->add_option("--read-timeout", o->read_timeout_s, "Seconds a slow client may stall a request")
       ->capture_default_str()

@@ -72,15 +72,17 @@ void run_server(const ServeOptions& opt) {
   }
   ServeHandler handler(opt.sources, opt.config, feedback.get());
 
+  // cpp-httplib gives each open connection a worker until it closes (keep-alive included), so the
+  // pool is sized for concurrent connections, not for cores: idle workers cost only memory.
   const int threads = opt.threads > 0
                           ? opt.threads
-                          : std::max(4, static_cast<int>(std::thread::hardware_concurrency()));
+                          : std::max(32, 8 * static_cast<int>(std::thread::hardware_concurrency()));
   httplib::Server svr;
   svr.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   svr.set_read_timeout(opt.read_timeout_s, 0);
   svr.set_write_timeout(5, 0);
   svr.set_keep_alive_timeout(opt.keep_alive_timeout_s);
-  svr.set_keep_alive_max_count(1000);
+  svr.set_keep_alive_max_count(100);  // rotate connections so queued ones get a turn
   svr.set_payload_max_length(opt.config.max_body_bytes);
   svr.set_tcp_nodelay(true);
   auto dispatch = [&handler](const httplib::Request& req, httplib::Response& res) {

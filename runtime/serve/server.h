@@ -13,7 +13,7 @@ struct ServeOptions {
   ServeConfig config;
   std::string host = "127.0.0.1";
   int port = 8080;  // 0: any free port (the chosen one is printed)
-  int threads = 0;  // worker threads; 0: max(4, hardware threads)
+  int threads = 0;  // worker threads = concurrent connections served; 0: max(32, 8 x cores)
   std::string feedback_log;
   int feedback_fsync_ms = 1000;
   int read_timeout_s = 5;        // a client silent this long mid-request is dropped
