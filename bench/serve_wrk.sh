@@ -62,6 +62,8 @@ for endpoint in precomputed live; do
   done
 done
 
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+live_topk=$(if [ -f runtime/ops_topk_stub.cpp ]; then echo "naive stub (runtime/ops_topk_stub.cpp)"; else echo "runtime/ops_topk"; fi)
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//' || echo unknown)
 commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 mkdir -p bench/results
@@ -70,7 +72,8 @@ mkdir -p bench/results
   echo "  \"benchmark\": \"serve_wrk\", \"commit\": \"$commit\", \"date\": \"$(date -u +%FT%TZ)\","
   echo "  \"cpu\": \"$cpu\", \"cores\": $(nproc), \"server_threads\": ${server_threads:-null},"
   echo "  \"fixture\": {\"users\": $users, \"items\": $items, \"dim\": $dim, \"precomputed_k\": $k},"
-  echo "  \"duration_s\": $duration, \"k\": 10,"
+  echo "  \"duration_s\": $duration, \"k\": 10, \"load_average_after\": \"$load\","
+  echo "  \"live_topk\": \"$live_topk\","
   echo "  \"runs\": ["
   for i in "${!runs[@]}"; do
     sep=","; [ "$i" -eq $(( ${#runs[@]} - 1 )) ] && sep=""
@@ -89,6 +92,8 @@ f = r["fixture"]
 print("Synthetic model: %d users, %d items, d=%d, precomputed K=%d; every request asks k=%d for a "
       "random known user; %d s per run.\n" % (f["users"], f["items"], f["dim"], f["precomputed_k"],
                                               r["k"], r["duration_s"]))
+print("Live requests score every item with topk_masked: %s. Load average after the runs "
+      "(other jobs share the machine): %s.\n" % (r["live_topk"], r["load_average_after"]))
 print("| endpoint | connections | requests/s | p50 ms | p90 ms | p99 ms | errors |")
 print("|---|---:|---:|---:|---:|---:|---:|")
 for run in r["runs"]:

@@ -121,9 +121,9 @@ std::string format_ab_report(const AbReport& r, bool json) {
   std::ostringstream t;
   t << fmt::format("A/B report of {} ({} lines, {} skipped{})\n", r.path, r.lines, r.skipped,
                    r.skipped ? "; first: " + r.first_skip : "");
-  t << fmt::format("{:<8}{:>8}{:>13}{:>9}{:>10}{:>8}  {:<24}{:>10}  {:<24}\n", "variant", "users",
-                   "impressions", "clicks", "purchases", "CTR", "CTR 95% CI (Wilson)", "purch/imp",
-                   "95% CI");
+  t << fmt::format("{:<8} {:>7} {:>11} {:>7} {:>9}  {:>8}  {:<20}  {:>9}  {}\n", "variant",
+                   "users", "impressions", "clicks", "purchases", "CTR", "CTR 95% CI (Wilson)",
+                   "purch/imp", "95% CI");
   for (const auto& [v, c] : r.variants) {
     const Proportion ctr = wilson_interval(c.clicks, c.impressions);
     const Proportion pur = wilson_interval(c.purchases, c.impressions);
@@ -133,11 +133,11 @@ std::string format_ab_report(const AbReport& r, bool json) {
         {"ratings", c.ratings},  {"mean_rating", c.ratings ? c.rating_sum / c.ratings : 0.0},
         {"ctr", prop_json(ctr)}, {"purchase_rate", prop_json(pur)}};
     if (c.clicks > c.impressions) out["variants"][v]["warning"] = "more clicks than impressions";
-    t << fmt::format(
-        "{:<8}{:>8}{:>13}{:>9}{:>10}{:>7.3f}%  [{:.3f}%, {:.3f}%]{:>8}{:>9.3f}%  "
-        "[{:.3f}%, {:.3f}%]\n",
-        v, c.users, c.impressions, c.clicks, c.purchases, 100 * ctr.rate, 100 * ctr.lo,
-        100 * ctr.hi, "", 100 * pur.rate, 100 * pur.lo, 100 * pur.hi);
+    auto pct = [](double x) { return fmt::format("{:.3f}%", 100 * x); };
+    auto ci = [&](const Proportion& p) { return "[" + pct(p.lo) + ", " + pct(p.hi) + "]"; };
+    t << fmt::format("{:<8} {:>7} {:>11} {:>7} {:>9}  {:>8}  {:<20}  {:>9}  {}\n", v, c.users,
+                     c.impressions, c.clicks, c.purchases, pct(ctr.rate), ci(ctr), pct(pur.rate),
+                     ci(pur));
   }
   const auto a = r.variants.find("A"), b = r.variants.find("B");
   if (a != r.variants.end() && b != r.variants.end()) {

@@ -52,8 +52,8 @@ h1 { font-size: 22px; margin: 0 0 4px; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 11px; overflow: hidden;
         display: flex; flex-direction: column; transition: box-shadow .15s, transform .15s; }
 .card:hover { box-shadow: 0 6px 18px rgba(16,24,40,.10); transform: translateY(-2px); }
-.thumb { height: 88px; display: flex; align-items: center; justify-content: center; position: relative;
-         color: rgba(255,255,255,.92); font-weight: 700; font-size: 30px; letter-spacing: 1px; }
+.thumb { height: 72px; display: flex; align-items: center; justify-content: center; position: relative;
+         color: rgba(255,255,255,.92); font-weight: 700; font-size: 26px; letter-spacing: 1px; }
 .rank { position: absolute; top: 8px; left: 8px; background: rgba(17,24,39,.72); color: #fff;
         font-size: 11px; font-weight: 600; border-radius: 6px; padding: 1px 7px; letter-spacing: 0; }
 .body { padding: 10px 12px 12px; display: flex; flex-direction: column; gap: 4px; flex: 1; }

@@ -37,6 +37,8 @@ CATEGORIES = [
 ]
 ADJECTIVES = ["Classic", "Compact", "Deluxe", "Everyday", "Handmade", "Premium", "Rustic",
               "Essential", "Organic", "Travel", "Vintage", "Modern", "Cozy", "Pro"]
+COLOURS = ["Sage Green", "Charcoal", "Ivory", "Navy", "Terracotta", "Slate Blue", "Mustard",
+           "Walnut", "Coral", "Graphite"]
 BRANDS = ["Acme", "Northwind", "Bluebird", "Kestrel", "Oakline", "Lumen", "Pebble", "Juniper"]
 
 
@@ -106,7 +108,8 @@ def make(out, users=200, items=400, dim=24, k=20, seed=7, per_user=(3, 25)):
                 for _ in range(users)]
     user_ids = [u + "_%d" % i for i, u in enumerate(user_ids)]  # unique
     item_ids = ["B0%08d" % (10007 * i % 99999989) for i in range(items)]
-    fav = rng.integers(0, C, size=(users, 2))
+    first = rng.integers(0, C, size=users)  # two distinct favourite categories per user
+    fav = np.stack([first, (first + rng.integers(1, C, size=users)) % C], 1)
     # Popularity: a Zipf-like weight per item so Most-Popular is well defined.
     weight = 1.0 / (1.0 + rng.permutation(items)) ** 0.7
     rows, cols = [], []
@@ -149,12 +152,14 @@ def make(out, users=200, items=400, dim=24, k=20, seed=7, per_user=(3, 25)):
     prices[rng.random(items) < 0.08] = np.nan  # some unknown prices
     np.save(os.path.join(ds, "item_features.npy"),
             np.nan_to_num(prices, nan=0.0).astype(np.float32)[:, None])
+    adj = rng.integers(0, len(ADJECTIVES), size=items)
+    noun = rng.integers(0, 7, size=items)
+    colour = rng.integers(0, len(COLOURS), size=items)
     with open(os.path.join(ds, "items.jsonl"), "w") as f:
         for i in range(items):
             cat, nouns = CATEGORIES[item_cat[i]]
-            title = "%s %s" % (ADJECTIVES[(i * 7 + 3) % len(ADJECTIVES)], nouns[(i * 3) % len(nouns)])
-            if i % 5 == 0:
-                title += ", Set of %d" % (2 + i % 4)
+            title = "%s %s" % (ADJECTIVES[adj[i]], nouns[noun[i]])
+            title += ", Set of %d" % (2 + i % 4) if i % 5 == 0 else ", " + COLOURS[colour[i]]
             rec = {"id": item_ids[i], "title": title, "category": cat,
                    "brand": BRANDS[(i * 11) % len(BRANDS)],
                    "price": None if np.isnan(prices[i]) else float(prices[i])}
