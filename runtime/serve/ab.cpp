@@ -121,9 +121,9 @@ std::string format_ab_report(const AbReport& r, bool json) {
   std::ostringstream t;
   t << fmt::format("A/B report of {} ({} lines, {} skipped{})\n", r.path, r.lines, r.skipped,
                    r.skipped ? "; first: " + r.first_skip : "");
-  t << fmt::format("{:<8} {:>7} {:>11} {:>7} {:>9}  {:>8}  {:<20}  {:>9}  {}\n", "variant",
-                   "users", "impressions", "clicks", "purchases", "CTR", "CTR 95% CI (Wilson)",
-                   "purch/imp", "95% CI");
+  t << fmt::format("{:<8} {:>7} {:>11} {:>7} {:>9}  {:>8}  {:<20}  {:>9}  {}\n", "variant", "users",
+                   "impressions", "clicks", "purchases", "CTR", "CTR 95% CI (Wilson)", "purch/imp",
+                   "95% CI");
   for (const auto& [v, c] : r.variants) {
     const Proportion ctr = wilson_interval(c.clicks, c.impressions);
     const Proportion pur = wilson_interval(c.purchases, c.impressions);
