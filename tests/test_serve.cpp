@@ -359,7 +359,7 @@ TEST(ServeHandlerCpuTest, BadParametersAndIdsAre4xxJson) {
   EXPECT_EQ(h.handle(get("/recommend/user_0/", {{"k", "1000"}})).status, 200);
   EXPECT_EQ(h.handle(get("/recommend/user_0/", {{"k", "1"}})).status, 200);
   const std::string long_id(257, 'a');
-  for (const std::string id :
+  for (const std::string& id :
        {std::string("a/b"), std::string(".."), std::string("a..b"), std::string("."), long_id,
         std::string("a b"), std::string("a%2F"), std::string("caf\xc3\xa9"), std::string("a\0b", 3),
         std::string("a\\b"), std::string("<script>"), std::string("")}) {
@@ -433,7 +433,9 @@ TEST(ServeAbCpuTest, VariantsRouteToTheirModelInEveryResponse) {
       EXPECT_EQ(j["variant"], want) << uid;
       EXPECT_EQ(j["model"], want == "A" ? "model-a" : "model-b") << uid;
       // Model B has no precomputed lists here.
-      if (want == "B" && i < World::kUsers) EXPECT_EQ(j["source"], "live");
+      if (want == "B" && i < World::kUsers) {
+        EXPECT_EQ(j["source"], "live");
+      }
     }
     EXPECT_EQ(body_of(h.handle(get("/history/" + uid + "/")))["variant"], want);
     seen[want]++;

@@ -65,6 +65,10 @@ void run_server(const ServeOptions& opt) {
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
+  if (opt.sources.export_b_dir.empty() && opt.config.split_b > 0) {
+    log_warn("--split-b {} has no effect without --model-b: every user gets variant A",
+             opt.config.split_b);
+  }
   std::unique_ptr<FeedbackLog> feedback;
   if (!opt.feedback_log.empty()) {
     feedback = std::make_unique<FeedbackLog>(opt.feedback_log,
