@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Load test of `gnnrec serve` with wrk (Debian package wrk; scripts/install-browser.sh installs it).
+# Load test of `gnnrec serve` with wrk (Debian package wrk: apt-get install wrk).
 # Generates a synthetic model (tests/py/serve_fixture.py), starts the server on a free loopback
 # port, and runs wrk at 1, 16 and 64 connections against the precomputed and the live endpoint.
 # Writes bench/results/serve_wrk.json and bench/results/serve_wrk.md.
@@ -14,7 +14,7 @@ bin=${GNNREC_BIN:-build/bin/gnnrec}
 users=${USERS:-5000} items=${ITEMS:-20000} dim=${DIM:-64} k=${K:-50}
 duration=${DURATION:-5}
 conns=${CONNS:-"1 16 64"}
-command -v wrk >/dev/null || { echo "serve_wrk: wrk not found (scripts/install-browser.sh)"; exit 1; }
+command -v wrk >/dev/null || { echo "serve_wrk: wrk not found (Debian: apt-get install wrk)"; exit 1; }
 [ -x "$bin" ] || { echo "serve_wrk: $bin not built (scripts/build.sh)"; exit 1; }
 
 work=$(mktemp -d)

@@ -1,21 +1,13 @@
 #!/usr/bin/env bash
-# Optional tools for the serving docs and benchmark, kept out of install-deps.sh because they are
-# large and no test needs them: Debian's chromium (headless screenshots of the "Recommended for
-# You" page, docs/serving-page.png), a font for it, and wrk (bench/serve_wrk.sh).
-# Idempotent: packages already present are skipped.
+# Optional: Debian's chromium, used only to screenshot the eval report (scripts/screenshot-report.sh).
+# Not needed to build or test gnnrec, so CI does not run it.
 set -euo pipefail
-pkgs=(chromium fonts-dejavu-core wrk)
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-done
-if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-browser: all ${#pkgs[@]} packages present"
+if command -v chromium >/dev/null 2>&1; then
+  echo "install-browser: chromium present ($(chromium --version 2>/dev/null || true))"
   exit 0
 fi
-echo "install-browser: installing ${missing[*]}"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core
