@@ -76,7 +76,7 @@ struct World {
     json m = {
         {"schema_version", kDatasetSchemaVersion},
         {"kind", "gnnrec-dataset"},
-        {"counts", {{"users", kUsers}, {"items", kItems}, {"train", n}, {"val", 0}, {"test", 0}}}};
+        {"counts", {{"users", kUsers}, {"items", kItems}, {"train", n}, {"val", 2}, {"test", 0}}}};
     write_text(dataset + "/manifest.json", m.dump());
     std::string ul, il, items;
     for (const auto& u : user_ids) ul += u + "\n";
@@ -108,7 +108,7 @@ struct World {
       save_npy(dataset + "/" + s + "_timestamps.npy", Tensor::from_vector(ts, {cnt}));
     };
     split("train", tu, ti);
-    split("val", {}, {});
+    split("val", {0, 2}, {4, 9});  // only the "train+val" mask hides these
     split("test", {}, {});
     auto csr = [&](const std::string& p, const Csr& c) {
       save_npy(dataset + "/" + p + "_indptr.npy", Tensor::from_vector(c.indptr));
@@ -773,6 +773,61 @@ TEST(ServeModelCpuTest, LoadErrorsNameTheFileAndField) {
   expect_fail("outside [-1, 12)");
   save_npy(w.recs_a + "/recommendations.npy", Tensor::zeros({World::kUsers, 2}, DType::kI32));
   expect_fail("recommendations.npy: shape");
+}
+
+TEST(ServeModelCpuTest, MaskInvTempAndPartialListsFollowTheExport) {
+  GNNREC_SEED_TRACE();
+  World w("serve_mask");
+  // inv_temp scales every reported score (as gnnrec recommend writes them), never the ranking.
+  json m = json::parse(read_file(w.export_a + "/embeddings.json"));
+  m["inv_temp"] = 2.5;
+  write_file_atomic(w.export_a + "/embeddings.json", m.dump());
+  // Lists for users 5 and 1 only, made under the train+val mask (neither has a validation item).
+  const std::vector<int32_t> rows_users = {5, 1};
+  std::vector<int32_t> ids;
+  std::vector<float> scores;
+  for (int32_t u : rows_users) {
+    for (const auto& [i, s] : World::ref_topk(w.user_query(u, w.ue), w.ie, w.seen(u), World::kK)) {
+      ids.push_back(i);
+      scores.push_back(static_cast<float>(2.5 * s));
+    }
+  }
+  save_npy(w.recs_a + "/recommendations.npy", Tensor::from_vector(ids, {2, World::kK}));
+  save_npy(w.recs_a + "/recommendation_scores.npy", Tensor::from_vector(scores, {2, World::kK}));
+  save_npy(w.recs_a + "/recommendation_users.npy", Tensor::from_vector(rows_users, {2}));
+  json r = json::parse(read_file(w.recs_a + "/recommendations.json"));
+  r["num_users"] = 2;
+  r["mask"] = "train+val";
+  write_file_atomic(w.recs_a + "/recommendations.json", r.dump());
+  ServeHandler h(w.sources(), ServeConfig{});
+  h.load();
+  // User 1 has a row; user 0 has none, so is served live under the same mask.
+  json j = body_of(h.handle(get("/recommend/user_1/", {{"k", "2"}})));
+  EXPECT_EQ(j["source"], "precomputed");
+  auto ref = World::ref_topk(w.user_query(1, w.ue), w.ie, w.seen(1), 2);
+  EXPECT_EQ(j["items"][0]["item_id"], w.item_ids[ref[0].first]);
+  EXPECT_NEAR(j["items"][0]["score"].get<double>(), 2.5 * ref[0].second, 2.5 * kScoreTol);
+  j = body_of(h.handle(get("/recommend/user_0/", {{"k", "12"}})));
+  EXPECT_EQ(j["source"], "live");
+  std::set<int32_t> mask0 = w.seen(0);
+  mask0.insert(4);  // user 0's validation item
+  ref = World::ref_topk(w.user_query(0, w.ue), w.ie, mask0, 12);
+  ASSERT_EQ(j["items"].size(), ref.size());
+  for (size_t k = 0; k < ref.size(); ++k) {
+    EXPECT_EQ(j["items"][k]["item_id"], w.item_ids[ref[k].first]);
+    EXPECT_NEAR(j["items"][k]["score"].get<double>(), 2.5 * ref[k].second, 2.5 * kScoreTol);
+  }
+  // A user named twice is refused; without recommendation_users.npy the rows must be all users.
+  save_npy(w.recs_a + "/recommendation_users.npy",
+           Tensor::from_vector(std::vector<int32_t>{1, 1}, {2}));
+  EXPECT_THROW(load_serving_state(w.sources(), 1), Error);
+  fs::remove(w.recs_a + "/recommendation_users.npy");
+  try {
+    load_serving_state(w.sources(), 1);
+    ADD_FAILURE() << "2 rows for 8 users accepted without recommendation_users.npy";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("recommendation_users.npy"), std::string::npos);
+  }
 }
 
 TEST(ServeAbCpuTest, WilsonIntervalsAndReportFromALog) {

@@ -48,6 +48,7 @@ std::shared_ptr<const Catalog> make_catalog(Dataset&& d) {
   c->items = std::move(d.items);
   c->items.resize(c->num_items);  // metadata may be absent: empty strings, unknown price
   c->user_items = std::move(d.user_items);
+  c->val_user_items = build_csr(c->num_users, d.val.user, d.val.item);
   c->timestamps = std::move(d.train.timestamp);
   c->ratings = std::move(d.train.rating);
   c->item_degree.assign(c->num_items, 0);
@@ -125,6 +126,12 @@ EmbeddingModel load_embedding_model(const std::string& export_dir,
   GNNREC_EXPECTS(score == "dot",
                  "{}: score is \"{}\"; the server ranks by dot products and needs \"dot\"", mp,
                  score);
+  if (j.contains("inv_temp") && !j["inv_temp"].is_null()) {
+    GNNREC_EXPECTS(j["inv_temp"].is_number() && j["inv_temp"].get<double>() > 0 &&
+                       std::isfinite(j["inv_temp"].get<double>()),
+                   "{}: inv_temp must be a positive number", mp);
+    m.inv_temp = j["inv_temp"].get<float>();
+  }
   m.dim = manifest_int(j, "dim", mp);
   GNNREC_EXPECTS(m.dim > 0, "{}: dim must be positive", mp);
   const int64_t users = manifest_int(j, "num_users", mp), items = manifest_int(j, "num_items", mp);
@@ -143,23 +150,45 @@ EmbeddingModel load_embedding_model(const std::string& export_dir,
       read_manifest(rp, "gnnrec-recommendations", kRecommendationsSchemaVersion);
   const int64_t k = manifest_int(r, "k", rp);
   GNNREC_EXPECTS(k >= 1, "{}: k must be at least 1", rp);
-  GNNREC_EXPECTS(manifest_int(r, "num_users", rp) == users,
-                 "{}: num_users is {}, the embeddings have {}", rp, r["num_users"].dump(), users);
-  m.rec_mask = r.contains("mask") && r["mask"].is_string() ? r["mask"].get<std::string>() : "";
+  const int64_t rows = manifest_int(r, "num_users", rp);
+  if (r.contains("num_items")) {
+    GNNREC_EXPECTS(manifest_int(r, "num_items", rp) == items,
+                   "{}: num_items is {}, the embeddings have {}", rp, r["num_items"].dump(), items);
+  }
+  if (r.contains("mask") && r["mask"].is_string()) m.mask = r["mask"].get<std::string>();
+  GNNREC_EXPECTS(m.mask == "train" || m.mask == "train+val" || m.mask == "none",
+                 "{}: mask is \"{}\"; expected train, train+val or none", rp, m.mask);
   if (r.contains("embeddings_dir") && r["embeddings_dir"].is_string() &&
       !same_dir(r["embeddings_dir"].get<std::string>(), export_dir)) {
     log_warn("{}: computed from {}, not from {}; precomputed and live answers may differ", rp,
              r["embeddings_dir"].get<std::string>(), export_dir);
   }
-  m.rec_ids = load_array((fs::path(recommendations_dir) / "recommendations.npy").string(),
-                         DType::kI32, {users, k});
-  m.rec_scores = load_array((fs::path(recommendations_dir) / "recommendation_scores.npy").string(),
-                            DType::kF32, {users, k});
+  const fs::path rd(recommendations_dir);
+  m.rec_ids = load_array((rd / "recommendations.npy").string(), DType::kI32, {rows, k});
+  m.rec_scores = load_array((rd / "recommendation_scores.npy").string(), DType::kF32, {rows, k});
   const int32_t* ids = m.rec_ids.data<int32_t>();
-  for (int64_t i = 0; i < users * k; ++i) {
+  for (int64_t i = 0; i < rows * k; ++i) {
     GNNREC_EXPECTS(ids[i] >= -1 && ids[i] < items,
                    "{}/recommendations.npy: row {} column {} holds item {}, outside [-1, {})",
                    recommendations_dir, i / k, i % k, ids[i], items);
+  }
+  m.rec_row.assign(users, -1);
+  const std::string up = (rd / "recommendation_users.npy").string();
+  if (fs::exists(up)) {
+    const Tensor ru = load_array(up, DType::kI32, {rows});
+    const int32_t* u = ru.data<int32_t>();
+    for (int64_t row = 0; row < rows; ++row) {
+      GNNREC_EXPECTS(u[row] >= 0 && u[row] < users && m.rec_row[u[row]] < 0,
+                     "{}: row {} names user {}, outside [0, {}) or named twice", up, row, u[row],
+                     users);
+      m.rec_row[u[row]] = static_cast<int32_t>(row);
+    }
+  } else {
+    GNNREC_EXPECTS(rows == users,
+                   "{}: {} rows but the embeddings have {} users, and there is no "
+                   "recommendation_users.npy saying whose rows they are",
+                   rp, rows, users);
+    for (int64_t u = 0; u < users; ++u) m.rec_row[u] = static_cast<int32_t>(u);
   }
   m.rec_k = static_cast<int>(k);
   return m;
@@ -219,7 +248,7 @@ namespace {
 
 // One query row against every item, `excl` (sorted ascending) masked.
 void live_topk(const Tensor& query, const Tensor& items, const std::vector<int32_t>& excl, int k,
-               Recommendation& out) {
+               float inv_temp, Recommendation& out) {
   const Tensor indptr = Tensor::from_vector<int64_t>({0, static_cast<int64_t>(excl.size())});
   const Tensor indices = Tensor::from_vector<int32_t>(excl, {static_cast<int64_t>(excl.size())});
   Tensor ids = Tensor::empty({1, k}, DType::kI32), scores = Tensor::empty({1, k}, DType::kF32);
@@ -228,7 +257,7 @@ void live_topk(const Tensor& query, const Tensor& items, const std::vector<int32
   const float* sc = scores.data<float>();
   for (int i = 0; i < k && id[i] >= 0; ++i) {
     out.items.push_back(id[i]);
-    out.scores.push_back(sc[i]);
+    out.scores.push_back(inv_temp * sc[i]);
   }
 }
 
@@ -242,10 +271,11 @@ Recommendation recommend(const Catalog& cat, const EmbeddingModel& m, std::optio
     const int32_t u = *user;
     GNNREC_EXPECTS(u >= 0 && u < cat.num_users, "recommend: user {} outside [0, {})", u,
                    cat.num_users);
-    if (!force_live && m.has_precomputed() && k <= m.rec_k) {
+    if (!force_live && m.has_precomputed() && k <= m.rec_k && m.rec_row[u] >= 0) {
       r.source = Source::kPrecomputed;
-      const int32_t* id = m.rec_ids.data<int32_t>() + int64_t(u) * m.rec_k;
-      const float* sc = m.rec_scores.data<float>() + int64_t(u) * m.rec_k;
+      const int64_t row = m.rec_row[u];
+      const int32_t* id = m.rec_ids.data<int32_t>() + row * m.rec_k;
+      const float* sc = m.rec_scores.data<float>() + row * m.rec_k;
       for (int i = 0; i < k && id[i] >= 0; ++i) {
         r.items.push_back(id[i]);
         r.scores.push_back(sc[i]);
@@ -254,9 +284,17 @@ Recommendation recommend(const Catalog& cat, const EmbeddingModel& m, std::optio
     }
     r.source = Source::kLive;
     const auto& ui = cat.user_items;
-    const std::vector<int32_t> seen(ui.indices.begin() + ui.indptr[u],
-                                    ui.indices.begin() + ui.indptr[u + 1]);
-    live_topk(m.user_emb.rows(u, u + 1), m.item_emb, seen, k, r);
+    std::vector<int32_t> seen;
+    if (m.mask != "none")
+      seen.assign(ui.indices.begin() + ui.indptr[u], ui.indices.begin() + ui.indptr[u + 1]);
+    if (m.mask == "train+val") {
+      const auto& vi = cat.val_user_items;
+      seen.insert(seen.end(), vi.indices.begin() + vi.indptr[u],
+                  vi.indices.begin() + vi.indptr[u + 1]);
+      std::sort(seen.begin(), seen.end());
+      seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
+    }
+    live_topk(m.user_emb.rows(u, u + 1), m.item_emb, seen, k, m.inv_temp, r);
     return r;
   }
   r.source = Source::kColdStart;
@@ -275,7 +313,7 @@ Recommendation recommend(const Catalog& cat, const EmbeddingModel& m, std::optio
       for (int64_t j = 0; j < d; ++j) qp[j] += e[int64_t(i) * d + j];
     }
     for (int64_t j = 0; j < d; ++j) qp[j] /= static_cast<float>(excl.size());
-    live_topk(q, m.item_emb, excl, k, r);
+    live_topk(q, m.item_emb, excl, k, m.inv_temp, r);
     return r;
   }
   r.detail = "popular";

@@ -6,9 +6,12 @@
 // Export dir:      embeddings.json {schema_version 1, kind "gnnrec-embeddings", model, run_dir,
 //                  dataset_dir, dim, num_users, num_items, score "dot", inv_temp, normalized},
 //                  user_emb.npy f32 [U, d], item_emb.npy f32 [I, d].
+//                  Scores are inv_temp * <user_emb, item_emb> (inv_temp defaults to 1).
 // Recommendations: recommendations.json {schema_version 1, kind "gnnrec-recommendations", k,
-//                  mask, num_users, embeddings_dir, dataset_dir}, recommendations.npy i32 [U, K]
-//                  (item ids, -1 padding), recommendation_scores.npy f32 [U, K].
+//                  mask "train"|"train+val"|"none", num_users R, embeddings_dir, dataset_dir},
+//                  recommendations.npy i32 [R, K] (item ids, -1 padding),
+//                  recommendation_scores.npy f32 [R, K], and, when only some users were ranked,
+//                  recommendation_users.npy i32 [R] (the user of each row; else row = user).
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -44,6 +47,7 @@ struct Catalog {
   std::unordered_map<std::string, int32_t> user_index, item_index;
   std::vector<ItemInfo> items;
   Csr user_items;                   // training items per user, sorted by item id
+  Csr val_user_items;               // validation items per user (for the "train+val" mask)
   std::vector<int64_t> timestamps;  // per training edge (user_items.edge_ids index this)
   std::vector<float> ratings;       // per training edge
   std::vector<int32_t> popular;     // item ids by training degree desc, ties by smaller id
@@ -61,12 +65,16 @@ struct EmbeddingModel {
   std::string export_dir;
   nlohmann::json manifest;
   int64_t dim = 0;
+  float inv_temp = 1.0f;      // reported score = inv_temp * dot (as gnnrec recommend writes)
   Tensor user_emb, item_emb;  // host f32 [U, d], [I, d]
+  // What live answers never return: the precomputed lists' mask when there are lists (so both
+  // sources agree), else "train".
+  std::string mask = "train";
   // Precomputed lists, when a recommendations dir was given.
   std::string recommendations_dir;
   int rec_k = 0;
-  Tensor rec_ids, rec_scores;  // i32 [U, K], f32 [U, K]
-  std::string rec_mask;
+  Tensor rec_ids, rec_scores;    // i32 [R, K], f32 [R, K]
+  std::vector<int32_t> rec_row;  // user -> row of the lists, -1 when the user has none
   bool has_precomputed() const { return rec_k > 0; }
 };
 
@@ -103,8 +111,9 @@ struct Recommendation {
 
 // Top-k for a known user (`user` set) or a cold-start visitor (`user` empty; `history` holds
 // item ids they interacted with, maybe empty). `force_live` skips the precomputed lists.
-//  known user:   precomputed when the model has lists and k <= their K, else live: dot products
-//                with every item through topk_masked on the CPU, training items masked;
+//  known user:   precomputed when the model has a list for the user and k <= its K, else live:
+//                dot products with every item through topk_masked on the CPU, the user's items
+//                under the model's mask (training, or training + validation) excluded;
 //  cold start:   history non-empty -> mean of the history items' embeddings as the query,
 //                history masked; empty -> most popular by training degree (score = degree).
 // Fewer than k items come back when fewer are eligible.
