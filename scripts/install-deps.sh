@@ -8,6 +8,7 @@ pkgs=(
   libsimdjson-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
   libopenblas-dev zlib1g-dev libomp-dev libcpp-httplib-dev libssl-dev
   python3 python3-numpy
+  prometheus  # promtool: tests/py/test_serve_http.py checks /metrics with it
 )
 missing=()
 for p in "${pkgs[@]}"; do
