@@ -1,0 +1,29 @@
+// SHA-256 (FIPS 180-4), used to record the inputs a dataset or run was made from.
+#pragma once
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace gnnrec {
+
+class Sha256 {
+ public:
+  Sha256();
+  void update(const void* data, size_t n);
+  std::array<uint8_t, 32> finish();  // the object must not be updated afterwards
+  std::string finish_hex();
+
+ private:
+  void block(const uint8_t* p);
+  uint32_t h_[8];
+  uint8_t buf_[64];
+  size_t buf_len_ = 0;
+  uint64_t total_ = 0;
+};
+
+std::string sha256_hex(const std::string& data);
+// Hashes a file's bytes as stored (streamed in chunks); *bytes gets its size when non-null.
+std::string sha256_file(const std::string& path, uint64_t* bytes = nullptr);
+
+}  // namespace gnnrec
