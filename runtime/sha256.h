@@ -15,7 +15,7 @@ class Sha256 {
   std::string finish_hex();
 
  private:
-  void block(const uint8_t* p);
+  void blocks(const uint8_t* p, size_t n);
   uint32_t h_[8];
   uint8_t buf_[64];
   size_t buf_len_ = 0;
@@ -23,6 +23,10 @@ class Sha256 {
 };
 
 std::string sha256_hex(const std::string& data);
+// The x86 SHA extensions are used when the CPU has them (about 10x the portable code).
+bool sha256_hardware_available();
+// Tests and benchmarks: false forces the portable implementation in this process.
+void sha256_use_hardware(bool on);
 // Hashes a file's bytes as stored (streamed in chunks); *bytes gets its size when non-null.
 std::string sha256_file(const std::string& path, uint64_t* bytes = nullptr);
 

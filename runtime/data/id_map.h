@@ -25,8 +25,10 @@ class IdInterner {
   void grow();
   std::vector<char> arena_;
   std::vector<uint64_t> start_{0};  // id -> offset in arena_; start_[size()] = arena_.size()
-  std::vector<int32_t> slots_;      // -1 empty, else id
-  std::vector<uint32_t> slot_tag_;  // high hash bits, to skip most string compares
+  // One 64-bit word per slot, so a probe touches one cache line: high 32 bits = high hash bits
+  // (skips most string compares), low 32 bits = id + 1 (0 = empty).
+  std::vector<uint64_t> slots_;
+  std::vector<uint64_t> hash_of_;  // id -> hash, so growing never rereads the strings
 };
 
 }  // namespace gnnrec

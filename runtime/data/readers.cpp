@@ -162,7 +162,7 @@ class Ingest {
 
   // Adds one interaction; false (after reporting) when an id is unusable.
   bool add(const LineReader& r, std::string_view user, std::string_view item, float rating,
-           int64_t ts, SplitTag tag, const char* user_field, const char* item_field) {
+           int64_t ts, SplitTag tag, std::string_view user_field, std::string_view item_field) {
     if (const char* p = id_problem(user)) {
       bad(r, fmt::format("field '{}': user id {}", user_field, p));
       return false;
@@ -220,7 +220,7 @@ std::string json_error(simdjson::error_code e) {
 }
 
 // Each getter returns "" or the problem, naming the field.
-std::string json_string(dom::element v, const char* key, std::string_view* out, bool null_ok) {
+std::string json_string(dom::element v, std::string_view key, std::string_view* out, bool null_ok) {
   const dom::element_type t = v.type();
   if (t == dom::element_type::NULL_VALUE && null_ok) {
     *out = {};
@@ -233,7 +233,7 @@ std::string json_string(dom::element v, const char* key, std::string_view* out, 
   return "";
 }
 
-std::string json_number(dom::element v, const char* key, double* out) {
+std::string json_number(dom::element v, std::string_view key, double* out) {
   const dom::element_type t = v.type();
   if (!is_number(t)) {
     return fmt::format("field '{}' must be a number, found {}", key, json_type_name(t));
@@ -242,7 +242,7 @@ std::string json_number(dom::element v, const char* key, double* out) {
   return "";
 }
 
-std::string json_time(dom::element v, const char* key, int64_t* out) {
+std::string json_time(dom::element v, std::string_view key, int64_t* out) {
   const dom::element_type t = v.type();
   if (t == dom::element_type::INT64) {
     *out = int64_t(v);
@@ -256,7 +256,8 @@ std::string json_time(dom::element v, const char* key, int64_t* out) {
   return fmt::format("field '{}' must be an integer timestamp, found {}", key, json_type_name(t));
 }
 
-std::string json_string_list(dom::element v, const char* key, std::vector<std::string_view>* out) {
+std::string json_string_list(dom::element v, std::string_view key,
+                             std::vector<std::string_view>* out) {
   out->clear();
   const dom::element_type t = v.type();
   if (t == dom::element_type::NULL_VALUE) return "";
@@ -285,23 +286,16 @@ std::string json_open(dom::parser& parser, std::string_view line, dom::object* o
   return "";
 }
 
+// Keys as string_views: compared against every key of every line, so no strlen per compare.
 struct ReviewKeys {
-  const char* user;
-  const char* item;
-  const char* rating;
-  const char* time;
+  std::string_view user, item, rating, time;
   bool time_ms;
 };
 constexpr ReviewKeys kReviews2023{"user_id", "parent_asin", "rating", "timestamp", true};
 constexpr ReviewKeys kReviews2018{"reviewerID", "asin", "overall", "unixReviewTime", false};
 
 struct MetaKeys {
-  const char* item;
-  const char* title;
-  const char* categories;
-  const char* main_category;
-  const char* price;
-  const char* brand;
+  std::string_view item, title, categories, main_category, price, brand;
 };
 constexpr MetaKeys kMeta2023{"parent_asin",   "title", "categories",
                              "main_category", "price", "store"};
@@ -1044,6 +1038,13 @@ std::vector<InputFile> resolve_files(const ReadOptions& opt, InputFormat fmt) {
             fs::is_directory(in) ? list_dir(in, exts) : std::vector<std::string>{in};
         GNNREC_EXPECTS(!paths.empty(), "--input {}: the folder holds no {} files", in,
                        fmt::join(exts, " or "));
+        // Split files of one folder in the order train, valid, test (input order breaks ties).
+        if (csv) {
+          std::stable_sort(paths.begin(), paths.end(),
+                           [](const std::string& a, const std::string& b) {
+                             return tag_from_suffix(plain_name(a)) < tag_from_suffix(plain_name(b));
+                           });
+        }
         for (const auto& p : paths) {
           if (is_meta_name(p)) {
             add(p, "meta", SplitTag::kNone);
