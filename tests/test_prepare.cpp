@@ -428,6 +428,12 @@ TEST(PrepareCpuTest, OutputIsAtomicAndForceReplaces) {
   good.force = true;
   prepare_dataset(good);
   EXPECT_EQ(load_dataset(out).manifest["format"], "movielens");
+  // A trailing slash names the same directory (the temporary one is its sibling).
+  PrepareOptions slash = options({corpus("lightgcn")}, out + "/");
+  slash.force = true;
+  prepare_dataset(slash);
+  EXPECT_EQ(load_dataset(out).manifest["format"], "lightgcn");
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 1);
   // Failures leave nothing behind.
   const std::string out2 = dir + "/fresh";
   PrepareOptions empty = options({corpus("movielens")}, out2);

@@ -288,7 +288,10 @@ void prepare_dataset(const PrepareOptions& opt) {
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
   GNNREC_EXPECTS(!opt.out.empty(), "--out: an output directory is required");
-  const fs::path out = fs::path(opt.out).lexically_normal();
+  fs::path out = fs::path(opt.out).lexically_normal();
+  if (out.filename().empty()) out = out.parent_path();  // "dir/" names "dir"
+  GNNREC_EXPECTS(!out.filename().empty() && out.filename() != "." && out.filename() != "..",
+                 "--out {}: must name a directory to create", opt.out);
   GNNREC_EXPECTS(!fs::exists(out) || opt.force,
                  "--out {}: already exists (pass --force to replace it)", opt.out);
   GNNREC_EXPECTS(!fs::exists(out) || fs::is_directory(out),
@@ -599,7 +602,15 @@ std::string describe_dataset(const Dataset& d) {
   s += fmt::format("  density {:.6f} (all splits), {:.6f} (train)\n",
                    U && I ? double(total) / (double(U) * I) : 0.0,
                    U && I ? double(d.train.size()) / (double(U) * I) : 0.0);
-  if (m.contains("split")) s += fmt::format("  split {}\n", m["split"].dump());
+  if (m.contains("split") && m["split"].is_object()) {
+    std::vector<std::string> params;
+    for (const auto& [k, v] : m["split"].items()) {
+      if (k != "rule" && k != "cold")
+        params.push_back(k + " " + (v.is_string() ? v.get<std::string>() : v.dump()));
+    }
+    s += fmt::format("  split {}{}\n", m["split"].value("rule", std::string("?")),
+                     params.empty() ? "" : fmt::format(" ({})", fmt::join(params, ", ")));
+  }
   auto degrees = [](const Csr& c, const char* side) {
     std::vector<int64_t> deg(c.rows());
     for (int64_t r = 0; r < c.rows(); ++r) deg[r] = c.degree(r);

@@ -128,6 +128,15 @@ const char* id_problem(std::string_view id) {
 
 std::string canonical_int(int64_t v) { return std::to_string(v); }
 
+// The decimal form of v in a caller's buffer (no allocation): numeric ids are interned as text.
+struct IntText {
+  char buf[24];
+  std::string_view set(int64_t v) {
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    return std::string_view(buf, r.ptr - buf);
+  }
+};
+
 // Accepts interactions from every reader: interns the ids, records bad lines under the policy.
 class Ingest {
  public:
@@ -553,8 +562,10 @@ void read_csv(const InputFile& in, const CsvColumns& cols, Ingest& ing, RawData&
   auto column = [&](const std::vector<std::string>& names, bool required, const char* what) {
     const int c = find_column(header, names);
     if (c < 0 && required) {
+      std::string shown = fmt::format("{}", fmt::join(header, ", "));
+      if (shown.size() > 200) shown = shown.substr(0, 200) + "...";
       GNNREC_FAIL("{}:{}: no {} column (looked for {}; the header has {})", in.path,
-                  r.line_number(), what, fmt::join(names, ", "), fmt::join(header, ", "));
+                  r.line_number(), what, fmt::join(names, ", "), shown);
     }
     return c;
   };
@@ -608,7 +619,8 @@ void read_lightgcn(const InputFile& in, Ingest& ing, RawData& d) {
   LineReader r(in.path);
   std::string_view line;
   ing.begin_file();
-  std::string user_s, item_s;
+  IntText user_s, item_s;
+  std::vector<int64_t> items;
   while (r.next(&line)) {
     if (is_blank(line)) continue;
     ++d.stats.lines;
@@ -616,7 +628,7 @@ void read_lightgcn(const InputFile& in, Ingest& ing, RawData& d) {
     int64_t user = -1;
     bool ok = true;
     int tok = 0;
-    std::vector<int64_t> items;
+    items.clear();
     while (p < line.size()) {
       while (p < line.size() && (line[p] == ' ' || line[p] == '\t')) ++p;
       if (p >= line.size()) break;
@@ -639,10 +651,9 @@ void read_lightgcn(const InputFile& in, Ingest& ing, RawData& d) {
       p = e;
     }
     if (!ok) continue;
-    user_s = canonical_int(user);
+    const std::string_view us = user_s.set(user);
     for (int64_t it : items) {
-      item_s = canonical_int(it);
-      ing.add(r, user_s, item_s, kNoRating, 0, in.tag, "user", "item");
+      ing.add(r, us, item_s.set(it), kNoRating, 0, in.tag, "user", "item");
     }
     if (items.empty()) ing.good();  // a user without items in this file is valid
   }
@@ -668,7 +679,7 @@ void read_ml_ratings(const InputFile& in, Ingest& ing, RawData& d) {
   std::string_view line;
   std::vector<std::string_view> f;
   ing.begin_file();
-  std::string us, is;
+  IntText us, is;
   while (r.next(&line)) {
     if (is_blank(line)) continue;
     ++d.stats.lines;
@@ -696,9 +707,7 @@ void read_ml_ratings(const InputFile& in, Ingest& ing, RawData& d) {
       ing.bad(r, fmt::format("field 'timestamp': '{}' is not an integer", f[3]));
       continue;
     }
-    us = canonical_int(u);
-    is = canonical_int(i);
-    ing.add(r, us, is, static_cast<float>(rating), ts, in.tag, "user_id", "item_id");
+    ing.add(r, us.set(u), is.set(i), static_cast<float>(rating), ts, in.tag, "user_id", "item_id");
   }
   ing.end_file(in.path);
   d.stats.bytes_read += r.bytes_in();
