@@ -161,6 +161,19 @@ TEST(ReadersCpuTest, Amazon2023ReviewsAndMeta) {
   EXPECT_EQ(d.sources[0].sha256, sha256_file(corpus("amazon2023/Tiny_Beauty.jsonl")));
 }
 
+TEST(ReadersCpuTest, FoldersReadOnlyTheirFormatsFiles) {
+  // `gnnrec synth` writes a pretty-printed synth_truth.json next to its .jsonl files.
+  const std::string dir = testing::temp_dir("synthdir");
+  fs::copy_file(corpus("amazon2023/Tiny_Beauty.jsonl"), dir + "/Tiny_Beauty.jsonl");
+  fs::copy_file(corpus("amazon2023/meta_Tiny_Beauty.jsonl"), dir + "/meta_Tiny_Beauty.jsonl");
+  write_text(dir, "synth_truth.json", "{\n  \"clusters\": 3\n}\n");
+  write_text(dir, "README.md", "# notes\n");
+  const RawData d = read({dir});
+  EXPECT_EQ(d.format, InputFormat::kAmazon2023);
+  EXPECT_EQ(d.rows.size(), 8u);
+  EXPECT_EQ(d.sources.size(), 2u);
+}
+
 TEST(ReadersCpuTest, GzipInputsReadLikePlainOnes) {
   const std::string dir = testing::temp_dir("gz2023");
   write_gzip(dir + "/Tiny_Beauty.jsonl.gz", read_file(corpus("amazon2023/Tiny_Beauty.jsonl")));

@@ -1040,8 +1040,12 @@ std::vector<InputFile> resolve_files(const ReadOptions& opt, InputFormat fmt) {
     case InputFormat::kAmazon2023Csv:
     case InputFormat::kCsv: {
       const bool csv = fmt == InputFormat::kAmazon2023Csv || fmt == InputFormat::kCsv;
+      // A folder contributes the extension its format's files have (2023: .jsonl, 2018: .json),
+      // so other JSON next to them (a pretty-printed synth_truth.json, say) is not read.
       const std::vector<std::string> exts = csv ? std::vector<std::string>{".csv", ".tsv"}
-                                                : std::vector<std::string>{".jsonl", ".json"};
+                                            : fmt == InputFormat::kAmazon2023
+                                                ? std::vector<std::string>{".jsonl"}
+                                                : std::vector<std::string>{".json"};
       for (const auto& in : opt.inputs) {
         std::vector<std::string> paths =
             fs::is_directory(in) ? list_dir(in, exts) : std::vector<std::string>{in};
