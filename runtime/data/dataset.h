@@ -57,7 +57,7 @@ struct Dataset {
   int32_t num_users = 0, num_items = 0;
   std::vector<std::string> user_ids, item_ids;
   EdgeList train, val, test;
-  Csr user_items, item_users;  // the training graph, both directions
+  Csr user_items, item_users;           // the training graph, both directions
   Tensor user_features, item_features;  // host float32 [U, Fu], [I, Fi]
   std::vector<std::string> user_feature_names, item_feature_names;
   std::vector<ItemInfo> items;  // display metadata (may be empty strings)
