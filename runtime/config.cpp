@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cmath>
 #include <functional>
 #include <sstream>
 
@@ -58,9 +59,13 @@ const std::vector<Option>& options() {
       opt("neg_alpha", &TrainConfig::neg_alpha,
           "Negative sampling: 0 uniform, else item popularity^alpha."),
       opt("lr", &TrainConfig::lr, "Adam learning rate."),
+      opt("lr_schedule", &TrainConfig::lr_schedule,
+          "constant, or cosine: from lr down to lr_min over `epochs` (per epoch)."),
+      opt("lr_min", &TrainConfig::lr_min, "Final learning rate of the cosine schedule."),
       opt("weight_decay", &TrainConfig::weight_decay, "Decoupled weight decay of dense weights."),
       opt("emb_l2", &TrainConfig::emb_l2,
-          "L2 penalty on the embedding rows a batch touches (LightGCN's decay)."),
+          "LightGCN's decay: adds emb_l2 * ||E_batch||^2 / (2 * batch) for the embedding rows "
+          "a batch touches."),
       opt("batch_size", &TrainConfig::batch_size, "Training edges per step."),
       opt("epochs", &TrainConfig::epochs, "Maximum epochs."),
       opt("max_minutes", &TrainConfig::max_minutes,
@@ -145,6 +150,10 @@ void validate_config(const TrainConfig& c) {
   GNNREC_EXPECTS(c.batch_size >= 1, "config option 'batch_size' must be >= 1");
   GNNREC_EXPECTS(c.epochs >= 0, "config option 'epochs' must be >= 0");
   GNNREC_EXPECTS(c.lr > 0, "config option 'lr' must be > 0");
+  GNNREC_EXPECTS(in(c.lr_schedule, {"constant", "cosine"}),
+                 "config option 'lr_schedule' = '{}': expected constant or cosine", c.lr_schedule);
+  GNNREC_EXPECTS(c.lr_min >= 0 && c.lr_min <= c.lr,
+                 "config option 'lr_min' = {} must be in [0, lr]", c.lr_min);
   GNNREC_EXPECTS(c.temperature > 0, "config option 'temperature' must be > 0");
   GNNREC_EXPECTS(!c.ks.empty(), "config option 'ks' must list at least one K");
   for (int k : c.ks) GNNREC_EXPECTS(k >= 1 && k <= 1000, "config option 'ks': K = {} out of 1..1000", k);
@@ -152,6 +161,12 @@ void validate_config(const TrainConfig& c) {
   GNNREC_EXPECTS(at != std::string::npos,
                  "config option 'metric' = '{}': expected name@K such as recall@20", c.metric);
   GNNREC_EXPECTS(c.eval_batch >= 1, "config option 'eval_batch' must be >= 1");
+}
+
+float learning_rate_at(const TrainConfig& cfg, int64_t epoch) {
+  if (cfg.lr_schedule != "cosine" || cfg.epochs <= 1) return cfg.lr;
+  const double t = static_cast<double>(epoch) / static_cast<double>(cfg.epochs - 1);
+  return static_cast<float>(cfg.lr_min + 0.5 * (cfg.lr - cfg.lr_min) * (1.0 + std::cos(M_PI * t)));
 }
 
 std::string config_to_yaml(const TrainConfig& cfg) {

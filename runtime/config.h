@@ -32,8 +32,10 @@ struct TrainConfig {
   float neg_alpha = 0.0f;           // 0 uniform, else popularity^alpha
   // optimisation
   float lr = 1e-3f;
+  std::string lr_schedule = "constant";  // constant | cosine (over `epochs`, down to lr_min)
+  float lr_min = 0.0f;
   float weight_decay = 0.0f;        // decoupled, dense parameters
-  float emb_l2 = 0.0f;              // L2 on touched embedding rows (LightGCN's decay)
+  float emb_l2 = 0.0f;              // LightGCN's decay: + emb_l2 * ||E_batch||^2 / (2B)
   int batch_size = 2048;
   int epochs = 20;
   double max_minutes = 0;           // 0: no time budget
@@ -58,5 +60,7 @@ void validate_config(const TrainConfig& cfg);
 std::string config_to_yaml(const TrainConfig& cfg);
 // docs/config.md: a Markdown table of every option, default and meaning.
 std::string config_markdown();
+// The learning rate of `epoch` (0-based) under the configured schedule.
+float learning_rate_at(const TrainConfig& cfg, int64_t epoch);
 
 }  // namespace gnnrec

@@ -35,9 +35,9 @@ void add_param(std::vector<Param>& ps, const std::string& name, Tensor value, bo
   ps.push_back(std::move(p));
 }
 
-AdamConfig adam_config(const TrainConfig& cfg) {
+AdamConfig adam_config(const TrainConfig& cfg, float lr) {
   AdamConfig a;
-  a.lr = cfg.lr;
+  a.lr = lr;
   a.weight_decay = cfg.weight_decay;
   a.decoupled = true;
   return a;
@@ -61,6 +61,7 @@ class SageModel final : public Model {
  public:
   SageModel(const TrainConfig& cfg, const Dataset& ds, const DeviceGraph& g, Device dev)
       : cfg_(cfg), g_(g), dev_(dev) {
+    lr_ = cfg.lr;
     const bool mf = cfg.model == "mf";
     layers_ = mf ? 0 : cfg.layers;
     use_features_ = !mf && cfg.use_features &&
@@ -203,7 +204,7 @@ class SageModel final : public Model {
       Tensor head = dh.rows(0, ns);
       axpy(1.0f, dzpre, head);
     }
-    const AdamConfig acfg = adam_config(cfg_);
+    const AdamConfig acfg = adam_config(cfg_, lr_);
     if (use_features_) {
       gemm(xb, true, dh, false, grads_[0]);
     }
@@ -223,7 +224,9 @@ class SageModel final : public Model {
     }
     if (use_id_) {
       Param& e = params_[0];
-      sparse_adam_step(e.value, e.m, e.v, nodes, dh, acfg, global_step, cfg_.emb_l2);
+      // LightGCN's decay: loss += emb_l2 * ||E_batch||^2 / (2B), i.e. emb_l2 / B per row.
+      sparse_adam_step(e.value, e.m, e.v, nodes, dh, acfg, global_step,
+                       cfg_.emb_l2 / static_cast<float>(b));
     }
   }
 
@@ -313,6 +316,7 @@ class LightGcnModel final : public Model {
  public:
   LightGcnModel(const TrainConfig& cfg, const Dataset& ds, const DeviceGraph& g, Device dev)
       : cfg_(cfg), g_(g), dev_(dev) {
+    lr_ = cfg.lr;
     U_ = ds.num_users;
     N_ = static_cast<int64_t>(ds.num_users) + ds.num_items;
     train_user_ = Tensor::from_vector(ds.train.user).to(dev);
@@ -352,20 +356,21 @@ class LightGcnModel final : public Model {
     }
     Tensor de = propagate(grad_);  // Â symmetric: the backward is the same averaging
     if (cfg_.emb_l2 > 0) {
-      // L2 on the ego embeddings of the batch's distinct nodes.
+      // LightGCN's decay on the ego embeddings of the batch's distinct nodes:
+      // loss += emb_l2 * ||E_batch||^2 / (2B).
       UniqueResult uq = unique_with_inverse(all);
       const int64_t m = uq.unique.numel();
       Tensor e_rows = Tensor::empty({m, cfg_.dim}, DType::kF32, dev_);
       Tensor g_rows = Tensor::empty({m, cfg_.dim}, DType::kF32, dev_);
       embedding_gather(params_[0].value, uq.unique, e_rows, false);
       embedding_gather(de, uq.unique, g_rows, false);
-      axpy(cfg_.emb_l2, e_rows, g_rows);
+      axpy(cfg_.emb_l2 / static_cast<float>(b), e_rows, g_rows);
       scatter_rows(g_rows, uq.unique, de);
     }
     std::vector<Tensor*> grads{&de};
     if (comm_) comm_->allreduce_mean(grads);
     Param& e = params_[0];
-    adam_step({&e.value}, {&de}, {&e.m}, {&e.v}, adam_config(cfg_), global_step);
+    adam_step({&e.value}, {&de}, {&e.m}, {&e.v}, adam_config(cfg_, lr_), global_step);
   }
 
   void infer(Tensor& user_emb, Tensor& item_emb) override {

@@ -45,11 +45,14 @@ class Model {
   // Sum of batch losses since the last reset (f32 [1] on the device).
   Tensor& loss_accum() { return loss_accum_; }
   void set_communicator(Communicator* c) { comm_ = c; }
+  // Learning rate of the next steps (the trainer applies the schedule per epoch).
+  void set_learning_rate(float lr) { lr_ = lr; }
 
  protected:
   std::vector<Param> params_;
   Tensor loss_accum_;
   Communicator* comm_ = nullptr;
+  float lr_ = 1e-3f;
 };
 
 std::unique_ptr<Model> make_model(const TrainConfig& cfg, const Dataset& ds,

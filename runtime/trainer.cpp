@@ -196,6 +196,8 @@ nlohmann::json train(const TrainConfig& cfg_in, const TrainOptions& opts) {
                                              static_cast<uint32_t>(epoch), 0},
                            dev);
     model->loss_accum().fill_zero(dev.is_cuda() ? context_for(dev).stream : nullptr);
+    const float lr = learning_rate_at(cfg, epoch);
+    model->set_learning_rate(lr);
     for (int64_t s = 0; s < steps; ++s) {
       const int64_t b0 = shard_begin + s * cfg.batch_size;
       const int64_t b1 = std::min(shard_end, b0 + cfg.batch_size);
@@ -230,6 +232,7 @@ nlohmann::json train(const TrainConfig& cfg_in, const TrainOptions& opts) {
     const double loss = read_scalar(model->loss_accum()) / static_cast<double>(steps);
     nlohmann::json line = {{"epoch", epoch + 1},
                            {"loss", loss},
+                           {"lr", lr},
                            {"train_seconds", train_secs},
                            {"edges_per_second", static_cast<double>(shard) / train_secs},
                            {"steps", steps},

@@ -84,3 +84,23 @@ TEST(ConfigCpuTest, DocsAreInSync) {
 
 }  // namespace
 }  // namespace gnnrec
+
+namespace gnnrec {
+namespace {
+TEST(ConfigCpuTest, CosineScheduleEndpointsAndMonotone) {
+  TrainConfig c;
+  c.lr = 0.01f;
+  c.lr_min = 0.001f;
+  c.epochs = 11;
+  EXPECT_FLOAT_EQ(learning_rate_at(c, 0), 0.01f);  // constant by default
+  EXPECT_FLOAT_EQ(learning_rate_at(c, 10), 0.01f);
+  c.lr_schedule = "cosine";
+  EXPECT_FLOAT_EQ(learning_rate_at(c, 0), 0.01f);
+  EXPECT_FLOAT_EQ(learning_rate_at(c, 10), 0.001f);
+  EXPECT_NEAR(learning_rate_at(c, 5), 0.0055f, 1e-7);  // halfway: the mean
+  for (int e = 1; e < 11; ++e) EXPECT_LT(learning_rate_at(c, e), learning_rate_at(c, e - 1));
+  c.lr_min = 0.1f;
+  EXPECT_THROW(validate_config(c), Error);
+}
+}  // namespace
+}  // namespace gnnrec
