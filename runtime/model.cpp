@@ -43,24 +43,52 @@ AdamConfig adam_config(const TrainConfig& cfg, float lr) {
   return a;
 }
 
-// Unified ids of a batch's nodes: [users | U + positives | U + negatives].
-Tensor batch_node_ids(const Tensor& users, const Tensor& pos, const Tensor& negs,
-                      int32_t num_users) {
-  const int64_t b = users.numel(), nk = negs.numel();
-  Tensor all = Tensor::empty({2 * b + nk}, DType::kI32, users.device());
-  Tensor a = all.rows(0, b), p = all.rows(b, 2 * b), n = all.rows(2 * b, 2 * b + nk);
-  add_offset(users, 0, a);
-  add_offset(pos, num_users, p);
-  add_offset(negs.reshape({-1}), num_users, n);
-  return all;
-}
+// The training edges on the device and the negative sampler: turns a batch of training edge
+// ids into the unified node ids [users | U + positives | U + negatives (b x k, row-major)],
+// which both model families index their outputs with.
+class EdgeBatcher {
+ public:
+  EdgeBatcher(const TrainConfig& cfg, const Dataset& ds, const DeviceGraph& g, Device dev)
+      : g_(g), dev_(dev), seed_(cfg.seed), k_(cfg.negatives), num_users_(ds.num_users) {
+    train_user_ = Tensor::from_vector(ds.train.user).to(dev);
+    train_item_ = Tensor::from_vector(ds.train.item).to(dev);
+    ns_ = make_negative_sampler(ds, cfg.neg_alpha, dev);
+  }
+
+  int negatives() const { return k_; }
+
+  Tensor node_ids(const Tensor& edge_ids, uint32_t epoch, uint32_t step) const {
+    const int64_t b = edge_ids.numel();
+    Tensor users = Tensor::empty({b}, DType::kI32, dev_), pos = Tensor::empty({b}, DType::kI32, dev_);
+    gather_ids(train_user_, edge_ids, users);
+    gather_ids(train_item_, edge_ids, pos);
+    Tensor negs = Tensor::empty({b, k_}, DType::kI32, dev_);
+    sample_negatives(ns_, g_, users, k_,
+                     RngKey{seed_, static_cast<uint32_t>(RngPurpose::kNegative), epoch, step}, negs);
+    Tensor all = Tensor::empty({b * (2 + k_)}, DType::kI32, dev_);
+    Tensor a = all.rows(0, b), p = all.rows(b, 2 * b), n = all.rows(2 * b, b * (2 + k_));
+    add_offset(users, 0, a);
+    add_offset(pos, num_users_, p);
+    add_offset(negs.reshape({-1}), num_users_, n);
+    return all;
+  }
+
+ private:
+  const DeviceGraph& g_;
+  Device dev_;
+  uint64_t seed_;
+  int k_;
+  int32_t num_users_;
+  Tensor train_user_, train_item_;
+  NegativeSampler ns_;
+};
 
 // ---------------------------------------------------------------------------------------------
 // GraphSAGE (and MF as its 0-layer, feature-free case).
 class SageModel final : public Model {
  public:
   SageModel(const TrainConfig& cfg, const Dataset& ds, const DeviceGraph& g, Device dev)
-      : cfg_(cfg), g_(g), dev_(dev) {
+      : cfg_(cfg), g_(g), dev_(dev), batcher_(cfg, ds, g, dev) {
     lr_ = cfg.lr;
     const bool mf = cfg.model == "mf";
     layers_ = mf ? 0 : cfg.layers;
@@ -79,10 +107,6 @@ class SageModel final : public Model {
     U_ = ds.num_users;
     N_ = static_cast<int64_t>(ds.num_users) + ds.num_items;
     const int d = cfg.dim;
-    train_user_ = Tensor::from_vector(ds.train.user).to(dev);
-    train_item_ = Tensor::from_vector(ds.train.item).to(dev);
-    ns_ = make_negative_sampler(ds, cfg.neg_alpha, dev);
-
     const RngKey init{cfg.seed, static_cast<uint32_t>(RngPurpose::kInit), 0, 0};
     uint64_t offset = 0;
     auto next = [&](const Shape& s) {
@@ -137,15 +161,8 @@ class SageModel final : public Model {
                   int64_t global_step) override {
     GNNREC_NVTX_RANGE("sage.train_step");
     const int64_t b = edge_ids.numel();
-    const int k = cfg_.negatives;
-    Tensor users = Tensor::empty({b}, DType::kI32, dev_), pos = Tensor::empty({b}, DType::kI32, dev_);
-    gather_ids(train_user_, edge_ids, users);
-    gather_ids(train_item_, edge_ids, pos);
-    Tensor negs = Tensor::empty({b, k}, DType::kI32, dev_);
-    sample_negatives(ns_, g_, users, k,
-                     RngKey{cfg_.seed, static_cast<uint32_t>(RngPurpose::kNegative), epoch, step},
-                     negs);
-    UniqueResult uq = unique_with_inverse(batch_node_ids(users, pos, negs, U_));
+    const int k = batcher_.negatives();
+    UniqueResult uq = unique_with_inverse(batcher_.node_ids(edge_ids, epoch, step));
     const Tensor& seeds = uq.unique;
     const int64_t ns = seeds.numel();
     Tensor u_idx = uq.inverse.rows(0, b), p_idx = uq.inverse.rows(b, 2 * b);
@@ -304,8 +321,8 @@ class SageModel final : public Model {
   std::vector<int> fanouts_;
   int32_t U_ = 0;
   int64_t N_ = 0;
-  Tensor train_user_, train_item_, xu_, xi_, cold_nodes_, all_nodes_, full_indptr_;
-  NegativeSampler ns_;
+  EdgeBatcher batcher_;
+  Tensor xu_, xi_, cold_nodes_, all_nodes_, full_indptr_;
   std::vector<Tensor> grads_;
 };
 
@@ -315,13 +332,10 @@ class SageModel final : public Model {
 class LightGcnModel final : public Model {
  public:
   LightGcnModel(const TrainConfig& cfg, const Dataset& ds, const DeviceGraph& g, Device dev)
-      : cfg_(cfg), g_(g), dev_(dev) {
+      : cfg_(cfg), g_(g), dev_(dev), batcher_(cfg, ds, g, dev) {
     lr_ = cfg.lr;
     U_ = ds.num_users;
     N_ = static_cast<int64_t>(ds.num_users) + ds.num_items;
-    train_user_ = Tensor::from_vector(ds.train.user).to(dev);
-    train_item_ = Tensor::from_vector(ds.train.item).to(dev);
-    ns_ = make_negative_sampler(ds, cfg.neg_alpha, dev);
     norm_values_ = symmetric_norm_values(g);
     const RngKey init{cfg.seed, static_cast<uint32_t>(RngPurpose::kInit), 0, 0};
     add_param(params_, "embedding",
@@ -337,15 +351,8 @@ class LightGcnModel final : public Model {
                   int64_t global_step) override {
     GNNREC_NVTX_RANGE("lightgcn.train_step");
     const int64_t b = edge_ids.numel();
-    const int k = cfg_.negatives;
-    Tensor users = Tensor::empty({b}, DType::kI32, dev_), pos = Tensor::empty({b}, DType::kI32, dev_);
-    gather_ids(train_user_, edge_ids, users);
-    gather_ids(train_item_, edge_ids, pos);
-    Tensor negs = Tensor::empty({b, k}, DType::kI32, dev_);
-    sample_negatives(ns_, g_, users, k,
-                     RngKey{cfg_.seed, static_cast<uint32_t>(RngPurpose::kNegative), epoch, step},
-                     negs);
-    Tensor all = batch_node_ids(users, pos, negs, U_);
+    const int k = batcher_.negatives();
+    Tensor all = batcher_.node_ids(edge_ids, epoch, step);
     Tensor u_idx = all.rows(0, b), p_idx = all.rows(b, 2 * b);
     Tensor n_idx = all.rows(2 * b, 2 * b + b * k).reshape({b, k});
 
@@ -400,8 +407,8 @@ class LightGcnModel final : public Model {
   Device dev_;
   int32_t U_ = 0;
   int64_t N_ = 0;
-  Tensor train_user_, train_item_, norm_values_, grad_;
-  NegativeSampler ns_;
+  EdgeBatcher batcher_;
+  Tensor norm_values_, grad_;
 };
 
 }  // namespace
