@@ -63,11 +63,19 @@ void l2_normalize_backward_cpu(int64_t rows, int64_t d, const float* y, const fl
 }
 
 void column_sum_cpu(int64_t rows, int64_t d, const float* x, float* out) {
-#pragma omp parallel for schedule(static) if (rows * d > kParallelMin)
-  for (int64_t j = 0; j < d; ++j) {
-    float acc = 0.0f;
-    for (int64_t r = 0; r < rows; ++r) acc += x[r * d + j];
-    out[j] = acc;
+  // Threads own column chunks and walk the rows in order, so every output is summed in row
+  // order (deterministic for any thread count) while rows are read contiguously per chunk.
+  constexpr int64_t kChunk = 64;
+  const int64_t chunks = (d + kChunk - 1) / kChunk;
+#pragma omp parallel for schedule(static) if (rows * d > kParallelMin && chunks > 1)
+  for (int64_t c = 0; c < chunks; ++c) {
+    const int64_t j0 = c * kChunk, j1 = std::min(d, j0 + kChunk);
+    float acc[kChunk] = {};
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* xr = x + r * d;
+      for (int64_t j = j0; j < j1; ++j) acc[j - j0] += xr[j];
+    }
+    for (int64_t j = j0; j < j1; ++j) out[j] = acc[j - j0];
   }
 }
 
