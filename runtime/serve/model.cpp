@@ -1,5 +1,7 @@
 #include "runtime/serve/model.h"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -252,6 +254,13 @@ void live_topk(const Tensor& query, const Tensor& items, const std::vector<int32
   const Tensor indptr = Tensor::from_vector<int64_t>({0, static_cast<int64_t>(excl.size())});
   const Tensor indices = Tensor::from_vector<int32_t>(excl, {static_cast<int64_t>(excl.size())});
   Tensor ids = Tensor::empty({1, k}, DType::kI32), scores = Tensor::empty({1, k}, DType::kF32);
+  // Requests already run in parallel on the worker pool: one OpenMP thread per request keeps
+  // N workers from each starting a team of every core (oversubscription under load).
+  thread_local const bool single_threaded = [] {
+    omp_set_num_threads(1);
+    return true;
+  }();
+  (void)single_threaded;
   topk_masked(query, items, indptr, indices, k, ids, scores);
   const int32_t* id = ids.data<int32_t>();
   const float* sc = scores.data<float>();
