@@ -1,6 +1,7 @@
 // CUDA random fills: one thread per element computing its own Philox block (compute bound,
 // 10 rounds of 2 multiplies); grid-stride so any n works.
 #include "kernels/cuda/cuda_utils.cuh"
+#include "kernels/nn_math.h"
 #include "kernels/random.h"
 
 namespace gnnrec {
@@ -16,7 +17,9 @@ __global__ void rng_uniform_kernel(RngKey key, uint64_t first, int64_t n, float 
                                    float* out) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x)
-    out[i] = lo + (hi - lo) * rng_uniform01(rng_draw(key, first + i).v[0]);
+    // nn_add/nn_mul: nvcc would contract lo + (hi - lo) * u into one FMA (one rounding), the
+    // host does not (two), and the contract promises the CPU's bits.
+    out[i] = nn_add(lo, nn_mul(hi - lo, rng_uniform01(rng_draw(key, first + i).v[0])));
 }
 
 }  // namespace
