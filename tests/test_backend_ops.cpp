@@ -70,6 +70,43 @@ std::vector<Case> make_cases() {
         }
       }
     }
+  // GEMM on row views one row in: every operand and the bias only 4-byte aligned (odd row
+  // lengths), as Tensor::rows and the top-K chunks produce. cuBLASLt must not be told (or left
+  // to assume) 16- or 256-byte alignment here.
+  for (Epilogue ep : {Epilogue::kNone, Epilogue::kBiasRelu}) {
+    for (int t = 0; t < 4; ++t) {
+      const int64_t m = 37, n = 45, k = 29;
+      const bool ta = t & 1, tb = t & 2;
+      auto A = std::make_shared<Tensor>(
+          testing::random_tensor(ta ? Shape{k + 1, m} : Shape{m + 1, k}));
+      auto B = std::make_shared<Tensor>(
+          testing::random_tensor(tb ? Shape{n + 1, k} : Shape{k + 1, n}));
+      auto C0 = std::make_shared<Tensor>(testing::random_tensor({m + 1, n}));
+      auto bias = std::make_shared<Tensor>(testing::random_tensor({n + 1}));
+      const float alpha = 0.75f, beta = 0.5f;
+      Case c;
+      c.name = fmt::format("gemm row views m={} n={} k={} ta={} tb={} ep={}", m, n, k, ta, tb,
+                           static_cast<int>(ep));
+      c.run = [=](Device d) {
+        Tensor a = A->to(d), b = B->to(d), cc = C0->to(d), bb = bias->to(d);
+        Tensor av = a.rows(1, a.dim(0)), bv = b.rows(1, b.dim(0)), cv = cc.rows(1, m + 1);
+        Tensor biv = bb.rows(1, n + 1);
+        gemm(av, ta, bv, tb, cv, alpha, beta, &biv, ep);
+        return cv.to_vector<float>();
+      };
+      c.reference = [=] {
+        Tensor cc = C0->clone();
+        GemmShape s{ta, tb, m, n, k, A->dim(1), B->dim(1), n};
+        gemm_naive_cpu(s, alpha, A->data<float>() + A->dim(1), B->data<float>() + B->dim(1), beta,
+                       cc.data<float>() + n, bias->data<float>() + 1, ep);
+        return cc.rows(1, m + 1).to_vector<float>();
+      };
+      c.atol = 1e-5;
+      c.rtol = 0;
+      c.nse = kGemmNse;
+      cases.push_back(c);
+    }
+  }
   }
   // Elementwise and row ops over sizes including 1 and non-multiples of 32.
   for (int64_t rows : {1, 7, 300}) {
