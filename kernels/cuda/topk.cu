@@ -476,6 +476,16 @@ void launch_select(int64_t rows, int64_t ncols, const float* s, int64_t lds, con
                    int64_t ldi, int64_t col0, int K, bool init, float* out_s, int32_t* out_i,
                    cudaStream_t st) {
   const size_t smem = select_smem_bytes(K);
+  // The row's running list lives in shared memory: past the opt-in limit (227 KiB on sm_90,
+  // K of about 14,000) the launch would fail with a bare "invalid argument".
+  int dev = 0, smem_max = 0;
+  GNNREC_CUDA_CHECK(cudaGetDevice(&dev));
+  GNNREC_CUDA_CHECK(
+      cudaDeviceGetAttribute(&smem_max, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
+  GNNREC_EXPECTS(smem + sizeof(int) <= static_cast<size_t>(smem_max),
+                 "topk_masked_cuda: K = {} needs {} bytes of shared memory per block, the GPU "
+                 "allows {}",
+                 K, smem + sizeof(int), smem_max);
   GNNREC_CUDA_CHECK(cudaFuncSetAttribute(topk_select_rows_kernel,
                                          cudaFuncAttributeMaxDynamicSharedMemorySize,
                                          static_cast<int>(smem)));
