@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -83,7 +84,8 @@ TEST(Sha256CpuTest, FipsKnownAnswers) {
 
 TEST(Sha256CpuTest, HardwareMatchesPortableAndChunkingDoesNotMatter) {
   GNNREC_SEED_TRACE();
-  if (!sha256_hardware_available()) GTEST_SKIP() << "no SHA extensions on this CPU";
+  // Without SHA extensions both settings run the portable code: the chunking half still counts.
+  if (!sha256_hardware_available()) std::printf("no SHA extensions: comparing portable with itself\n");
   for (size_t n : {0, 1, 55, 56, 63, 64, 65, 127, 128, 1000, 4097}) {
     std::string s;
     for (int32_t v : testing::random_ints(n, 0, 255)) s.push_back(static_cast<char>(v));
