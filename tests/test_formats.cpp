@@ -20,16 +20,9 @@ namespace gnnrec {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string corpus(const std::string& rel) {
-  return std::string(GNNREC_SOURCE_DIR) + "/tests/data/prepare/" + rel;
-}
-
-std::string write_text(const std::string& dir, const std::string& name, const std::string& text) {
-  const std::string p = dir + "/" + name;
-  std::ofstream(p, std::ios::binary) << text;
-  return p;
-}
+using testing::corpus;
+using testing::expect_error;
+using testing::write_text;
 
 // Gzips `text` into `path` (zlib's gzip writer, default level).
 void write_gzip(const std::string& path, const std::string& text) {
@@ -50,18 +43,6 @@ std::vector<std::string> all_lines(const std::string& path, size_t chunk = 4096)
 }
 
 // Runs f, expecting gnnrec::Error whose message contains every needle.
-void expect_error(const std::function<void()>& f, const std::vector<std::string>& needles) {
-  try {
-    f();
-    ADD_FAILURE() << "no error; expected one mentioning " << needles[0];
-  } catch (const Error& e) {
-    for (const auto& n : needles) {
-      EXPECT_NE(std::string(e.what()).find(n), std::string::npos)
-          << "missing '" << n << "' in: " << e.what();
-    }
-  }
-}
-
 RawData read(const std::vector<std::string>& inputs, InputFormat f = InputFormat::kAuto,
              const std::vector<std::string>& meta = {}) {
   ReadOptions o;

@@ -23,28 +23,9 @@ namespace gnnrec {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string corpus(const std::string& rel) {
-  return std::string(GNNREC_SOURCE_DIR) + "/tests/data/prepare/" + rel;
-}
-
-std::string write_text(const std::string& dir, const std::string& name, const std::string& text) {
-  const std::string p = dir + "/" + name;
-  std::ofstream(p, std::ios::binary) << text;
-  return p;
-}
-
-void expect_error(const std::function<void()>& f, const std::vector<std::string>& needles) {
-  try {
-    f();
-    ADD_FAILURE() << "no error; expected one mentioning " << needles[0];
-  } catch (const Error& e) {
-    for (const auto& n : needles) {
-      EXPECT_NE(std::string(e.what()).find(n), std::string::npos)
-          << "missing '" << n << "' in: " << e.what();
-    }
-  }
-}
+using testing::corpus;
+using testing::expect_error;
+using testing::write_text;
 
 // Nothing named `out` or `out.tmp.*` / `out.old.*` next to it.
 void expect_no_output(const std::string& out) {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 namespace gnnrec::testing {
 
@@ -64,6 +65,28 @@ std::string temp_dir(const std::string& tag) {
   fs::remove_all(p);
   fs::create_directories(p);
   return p.string();
+}
+
+std::string corpus(const std::string& rel) {
+  return std::string(GNNREC_SOURCE_DIR) + "/tests/data/prepare/" + rel;
+}
+
+std::string write_text(const std::string& dir, const std::string& name, const std::string& text) {
+  const std::string p = dir + "/" + name;
+  std::ofstream(p, std::ios::binary) << text;
+  return p;
+}
+
+void expect_error(const std::function<void()>& f, const std::vector<std::string>& needles) {
+  try {
+    f();
+    ADD_FAILURE() << "no error; expected one mentioning " << needles[0];
+  } catch (const Error& e) {
+    for (const auto& n : needles) {
+      EXPECT_NE(std::string(e.what()).find(n), std::string::npos)
+          << "missing '" << n << "' in: " << e.what();
+    }
+  }
 }
 
 ::testing::AssertionResult all_close(const std::vector<float>& got, const std::vector<float>& ref,

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
@@ -23,6 +24,13 @@ bool gpu_available();
 std::string data_dir();  // $GNNREC_DATA_DIR or the CMake default (../shared/data)
 // A fresh empty folder: under $GNNREC_TEST_TMP, else the build tree, else $TMPDIR or /tmp.
 std::string temp_dir(const std::string& tag);
+
+// A file of the hand-written input corpus, tests/data/prepare/<rel>.
+std::string corpus(const std::string& rel);
+// Writes `text` to dir/name (binary) and returns the path.
+std::string write_text(const std::string& dir, const std::string& name, const std::string& text);
+// Expects `f` to throw gnnrec::Error whose message contains every needle.
+void expect_error(const std::function<void()>& f, const std::vector<std::string>& needles);
 
 // Elementwise |got - ref| <= atol + rtol * |ref|; reports the first few violations.
 ::testing::AssertionResult all_close(const std::vector<float>& got, const std::vector<float>& ref,
