@@ -58,6 +58,10 @@ const std::vector<Option>& options() {
       opt("negatives", &TrainConfig::negatives, "Sampled negative items per positive edge."),
       opt("neg_alpha", &TrainConfig::neg_alpha,
           "Negative sampling: 0 uniform, else item popularity^alpha."),
+      opt("edge_sampling", &TrainConfig::edge_sampling,
+          "Positive edges of an epoch: permutation (every training edge once, shuffled) or user "
+          "(as LightGCN's code: E draws of a uniform user, then one of its edges; every user "
+          "weighs the same)."),
       opt("lr", &TrainConfig::lr, "Adam learning rate."),
       opt("lr_schedule", &TrainConfig::lr_schedule,
           "constant, or cosine: from lr down to lr_min over `epochs` (per epoch)."),
@@ -147,6 +151,9 @@ void validate_config(const TrainConfig& c) {
                  c.layers);
   GNNREC_EXPECTS(c.negatives >= 1 && c.negatives <= 1000,
                  "config option 'negatives' = {}: expected 1..1000", c.negatives);
+  GNNREC_EXPECTS(in(c.edge_sampling, {"permutation", "user"}),
+                 "config option 'edge_sampling' = '{}': expected permutation or user",
+                 c.edge_sampling);
   GNNREC_EXPECTS(c.batch_size >= 1, "config option 'batch_size' must be >= 1");
   GNNREC_EXPECTS(c.epochs >= 0, "config option 'epochs' must be >= 0");
   GNNREC_EXPECTS(c.lr > 0, "config option 'lr' must be > 0");

@@ -30,6 +30,7 @@ struct TrainConfig {
   std::string loss = "bpr";         // bpr | bce
   int negatives = 1;
   float neg_alpha = 0.0f;           // 0 uniform, else popularity^alpha
+  std::string edge_sampling = "permutation";  // permutation | user (LightGCN's per-user draws)
   // optimisation
   float lr = 1e-3f;
   std::string lr_schedule = "constant";  // constant | cosine (over `epochs`, down to lr_min)

@@ -380,6 +380,46 @@ Tensor random_permutation(int64_t n, const RngKey& key, Device device) {
   return out;
 }
 
+UserEdgeSampler make_user_edge_sampler(const DeviceGraph& g) {
+  const std::vector<int64_t> indptr =
+      g.indptr.device().is_cpu()
+          ? g.indptr.to_vector<int64_t>()
+          : g.indptr.to(Device::cpu(), stream_of(g.device)).to_vector<int64_t>();
+  std::vector<int32_t> active;
+  for (int64_t u = 0; u < g.num_users; ++u)
+    if (indptr[u + 1] > indptr[u]) active.push_back(static_cast<int32_t>(u));
+  UserEdgeSampler us;
+  us.num_active = static_cast<int64_t>(active.size());
+  us.active = Tensor::from_vector(active).to(g.device, stream_of(g.device));
+  us.device = g.device;
+  return us;
+}
+
+Tensor sample_user_uniform_edges(const UserEdgeSampler& us, const DeviceGraph& g, int64_t n,
+                                 const RngKey& key) {
+  GNNREC_EXPECTS(n >= 0, "sample_user_uniform_edges: n = {} is negative", n);
+  GNNREC_EXPECTS(us.device == g.device, "sample_user_uniform_edges: sampler on {}, graph on {}",
+                 us.device.str(), g.device.str());
+  GNNREC_EXPECTS(n == 0 || us.num_active > 0,
+                 "sample_user_uniform_edges: the graph has no user with a training edge");
+  GNNREC_NVTX_RANGE("sample_user_uniform_edges");
+  const Device device = g.device;
+  Tensor out = alloc({n}, DType::kI64, device);
+  const int32_t* active = us.num_active > 0 ? us.active.data<int32_t>() : nullptr;
+  GNNREC_DISPATCH(
+      device,
+      {
+        user_uniform_edges_cpu(n, key, active, us.num_active, g.indptr.data<int64_t>(),
+                               g.edge_ids.data<int64_t>(), out.data<int64_t>());
+      },
+      {
+        user_uniform_edges_cuda(n, key, active, us.num_active, g.indptr.data<int64_t>(),
+                                g.edge_ids.data<int64_t>(), out.data<int64_t>(),
+                                stream_of(device));
+      });
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Negatives
 

@@ -83,6 +83,19 @@ UniqueResult unique_with_inverse(const Tensor& ids);
 // kernels/permute.h). No host round trip.
 Tensor random_permutation(int64_t n, const RngKey& key, Device device);
 
+// Training edges drawn per user (kernels/permute.h user_uniform_edges): the users of g with at
+// least one training edge, found once on the host.
+struct UserEdgeSampler {
+  int64_t num_active = 0;
+  Tensor active;  // i32 [num_active] user ids with degree >= 1
+  Device device;
+};
+UserEdgeSampler make_user_edge_sampler(const DeviceGraph& g);
+// n training edge ids (i64 [n], on g.device): a uniform user among the active ones, then a
+// uniform edge of that user, independently per draw. No host round trip.
+Tensor sample_user_uniform_edges(const UserEdgeSampler& us, const DeviceGraph& g, int64_t n,
+                                 const RngKey& key);
+
 struct NegativeSampler {
   int64_t num_items = 0;
   float alpha = 0;

@@ -146,6 +146,8 @@ nlohmann::json train(const TrainConfig& cfg_in, const TrainOptions& opts) {
   GNNREC_EXPECTS(ds.train.size() > 0, "{}: no training edges", cfg.dataset);
   const DeviceGraph graph = make_device_graph(ds, dev);
   std::unique_ptr<Model> model = make_model(cfg, ds, graph, dev);
+  const bool per_user = cfg.edge_sampling == "user";
+  const UserEdgeSampler user_edges = per_user ? make_user_edge_sampler(graph) : UserEdgeSampler{};
   LocalCommunicator comm;
   model->set_communicator(&comm);
   const EvalSets es = make_eval_sets(ds);
@@ -191,10 +193,11 @@ nlohmann::json train(const TrainConfig& cfg_in, const TrainOptions& opts) {
     GNNREC_NVTX_RANGE("epoch");
     const auto t0 = Clock::now();
     const TransferCounters tc0 = transfer_counters();
-    const Tensor perm =
-        random_permutation(num_edges, RngKey{cfg.seed, static_cast<uint32_t>(RngPurpose::kShuffle),
-                                             static_cast<uint32_t>(epoch), 0},
-                           dev);
+    // The epoch's positive edges: a permutation of the training edges, or per-user draws.
+    const RngKey shuffle_key{cfg.seed, static_cast<uint32_t>(RngPurpose::kShuffle),
+                             static_cast<uint32_t>(epoch), 0};
+    const Tensor perm = per_user ? sample_user_uniform_edges(user_edges, graph, num_edges, shuffle_key)
+                                 : random_permutation(num_edges, shuffle_key, dev);
     model->loss_accum().fill_zero(dev.is_cuda() ? context_for(dev).stream : nullptr);
     const float lr = learning_rate_at(cfg, epoch);
     model->set_learning_rate(lr);

@@ -719,6 +719,66 @@ TEST(PermutationCpuTest, IsPermutationKeyedAndUniform) {
   EXPECT_LT(stat, chi2_critical(kN - 1)) << "chi-square " << stat;
 }
 
+// Per-user edge draws (LightGCN's sampler): a naive rewrite of the documented rule from the
+// edge list, then the distribution: users uniform among those with edges, edges uniform within
+// a user (chi-square at p = 1e-4 each).
+TEST(UserEdgesCpuTest, MatchesReferenceAndIsUniformPerUser) {
+  GNNREC_SEED_TRACE();
+  const EdgeList2 el = random_graph(60, 40, 12, 30);
+  const DeviceGraph g = make_device_graph(el.num_users, el.num_items, el.users, el.items,
+                                          Device::cpu());
+  const UserEdgeSampler us = make_user_edge_sampler(g);
+  // The reference: active users ascending; each user's edges ordered by (item, edge id), the
+  // order of the CSR row.
+  std::vector<std::vector<std::pair<int32_t, int64_t>>> rows(el.num_users);
+  for (size_t e = 0; e < el.users.size(); ++e)
+    rows[el.users[e]].push_back({el.items[e], static_cast<int64_t>(e)});
+  std::vector<int32_t> active;
+  for (int32_t u = 0; u < el.num_users; ++u) {
+    std::sort(rows[u].begin(), rows[u].end());
+    if (!rows[u].empty()) active.push_back(u);
+  }
+  ASSERT_EQ(us.num_active, static_cast<int64_t>(active.size()));
+  ASSERT_FALSE(rows[0].size());  // user 0 has no edge and must never be drawn
+  constexpr int64_t kDraws = 200000;
+  const auto got = host<int64_t>(sample_user_uniform_edges(us, g, kDraws, key_of(4)));
+  ASSERT_EQ(got.size(), static_cast<size_t>(kDraws));
+  std::vector<double> per_user(active.size(), 0);
+  std::map<int64_t, double> per_edge;
+  for (int64_t i = 0; i < kDraws; ++i) {
+    const U32x4 r = rng_draw(key_of(4), static_cast<uint64_t>(i));
+    const size_t a = static_cast<size_t>((uint64_t{r.v[0]} * active.size()) >> 32);
+    const auto& row = rows[active[a]];
+    const size_t j = static_cast<size_t>((uint64_t{r.v[1]} * row.size()) >> 32);
+    ASSERT_EQ(got[i], row[j].second) << "draw " << i;
+    per_user[a] += 1;
+    per_edge[got[i]] += 1;
+  }
+  EXPECT_LT(chi2_stat(per_user, std::vector<double>(active.size(), kDraws / double(active.size()))),
+            chi2_critical(static_cast<int>(active.size()) - 1));
+  // Within user 2 (30 edges): uniform over its edges.
+  std::vector<double> within;
+  for (const auto& [item, e] : rows[2]) within.push_back(per_edge[e]);
+  const double n2 = std::accumulate(within.begin(), within.end(), 0.0);
+  EXPECT_LT(chi2_stat(within, std::vector<double>(within.size(), n2 / double(within.size()))),
+            chi2_critical(static_cast<int>(within.size()) - 1));
+  // Keyed: same key, same draws; another epoch, others.
+  EXPECT_EQ(host<int64_t>(sample_user_uniform_edges(us, g, 1000, key_of(4))),
+            std::vector<int64_t>(got.begin(), got.begin() + 1000));
+  EXPECT_NE(host<int64_t>(sample_user_uniform_edges(us, g, 1000, key_of(4, 1))),
+            std::vector<int64_t>(got.begin(), got.begin() + 1000));
+  EXPECT_TRUE(host<int64_t>(sample_user_uniform_edges(us, g, 0, key_of(4))).empty());
+}
+
+TEST(UserEdgesCpuTest, RejectsGraphWithoutEdges) {
+  const DeviceGraph g = make_device_graph(3, 2, {}, {}, Device::cpu());
+  const UserEdgeSampler us = make_user_edge_sampler(g);
+  EXPECT_EQ(us.num_active, 0);
+  EXPECT_TRUE(host<int64_t>(sample_user_uniform_edges(us, g, 0, key_of(1))).empty());
+  testing::expect_error([&] { sample_user_uniform_edges(us, g, 5, key_of(1)); },
+                        {"no user with a training edge"});
+}
+
 // ---- SpMM
 
 struct RandomCsr {
@@ -860,6 +920,20 @@ TEST(PermutationCudaTest, MatchesCpu) {
   for (int64_t n : {0, 1, 1000, 300000}) {
     EXPECT_EQ(host<int64_t>(random_permutation(n, key_of(5), Device::cuda(0))),
               host<int64_t>(random_permutation(n, key_of(5), Device::cpu())))
+        << "n " << n;
+  }
+}
+
+TEST(UserEdgesCudaTest, MatchesCpu) {
+  GNNREC_REQUIRE_GPU();
+  GNNREC_SEED_TRACE();
+  const EdgeList2 el = skewed_graph(3000, 2000, 40000);
+  const DeviceGraph g = make_device_graph(el.num_users, el.num_items, el.users, el.items,
+                                          Device::cpu());
+  const DeviceGraph gg = g.to(Device::cuda(0));
+  for (int64_t n : {0, 1, 1000, 300000}) {
+    EXPECT_EQ(host<int64_t>(sample_user_uniform_edges(make_user_edge_sampler(gg), gg, n, key_of(6))),
+              host<int64_t>(sample_user_uniform_edges(make_user_edge_sampler(g), g, n, key_of(6))))
         << "n " << n;
   }
 }

@@ -19,6 +19,14 @@ void random_permutation_cpu(int64_t n, const RngKey& key, int64_t* out, void* wo
   for (int64_t i = 0; i < n; ++i) out[i] = pairs[i].second;
 }
 
+void user_uniform_edges_cpu(int64_t n, const RngKey& key, const int32_t* active,
+                            int64_t num_active, const int64_t* indptr, const int64_t* edge_ids,
+                            int64_t* out) {
+#pragma omp parallel for schedule(static) if (n > 65536)
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = user_uniform_edge(key, static_cast<uint64_t>(i), active, num_active, indptr, edge_ids);
+}
+
 size_t unique_workspace_bytes_cpu(int64_t n) {
   return static_cast<size_t>(n) * sizeof(std::pair<int32_t, int32_t>);
 }

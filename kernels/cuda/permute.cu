@@ -22,6 +22,14 @@ __global__ void permutation_keys_kernel(int64_t n, RngKey key, uint64_t* keys, i
   }
 }
 
+__global__ void user_uniform_edges_kernel(int64_t n, RngKey key, const int32_t* active,
+                                          int64_t num_active, const int64_t* indptr,
+                                          const int64_t* edge_ids, int64_t* out) {
+  GNNREC_FOR_EACH(i, n) {
+    out[i] = user_uniform_edge(key, static_cast<uint64_t>(i), active, num_active, indptr, edge_ids);
+  }
+}
+
 __global__ void iota_kernel(int64_t n, int32_t* idx) {
   GNNREC_FOR_EACH(i, n) idx[i] = static_cast<int32_t>(i);
 }
@@ -106,6 +114,15 @@ void random_permutation_cuda(int64_t n, const RngKey& key, int64_t* out, void* w
   GNNREC_CUDA_LAUNCH_CHECK();
   GNNREC_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(l.temp, l.temp_bytes, l.keys_in, l.keys_out,
                                                     l.idx_in, out, n, 0, 64, st));
+}
+
+void user_uniform_edges_cuda(int64_t n, const RngKey& key, const int32_t* active,
+                             int64_t num_active, const int64_t* indptr, const int64_t* edge_ids,
+                             int64_t* out, Stream s) {
+  if (n == 0) return;
+  user_uniform_edges_kernel<<<cuda::grid_for(n, 256), 256, 0, cuda::as_cuda(s)>>>(
+      n, key, active, num_active, indptr, edge_ids, out);
+  GNNREC_CUDA_LAUNCH_CHECK();
 }
 
 size_t unique_workspace_bytes_cuda(int64_t n) {
