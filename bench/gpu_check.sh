@@ -1,25 +1,29 @@
 #!/usr/bin/env bash
-# The one script to run on a GPU machine (docs/gpu-check.md): environment, GPU tests, CPU tests,
-# compute-sanitizer, Python tests, benchmarks and peers, then a summary table.
+# The one script to run on a GPU machine (docs/gpu-check.md): environment, GPU tests,
+# benchmarks and peers, Gowalla end to end, compute-sanitizer, CPU tests, Python tests, then a
+# summary table. The order is the priority: past the time budget the later steps are skipped.
 #
 # usage: gpu_check.sh OUTDIR [DATADIR]
 #   Run from a packaged dist/ (dist/share/gnnrec/gpu_check.sh) or from a repo checkout
 #   (bench/gpu_check.sh: uses dist/, else unpacks dist.tar.xz, else build/). Programs by glob
 #   (bin/test_*, bin/bench_*, share/gnnrec/py/test_*.py, share/gnnrec/peers/*.py), so new ones
 #   are picked up without editing this file. Without a GPU the GPU steps are skipped, clearly.
-# writes (at most 4 files, so they all come back from a device run):
+# writes (at most 5 files, so they all come back from a device run):
 #   OUTDIR/summary.md     the table below plus the tail of each failed step's output
 #   OUTDIR/results.json   {date, host, gpu, commit, info, steps[], benches{}, peers{}}
 #   OUTDIR/gpu_check.log  everything every step printed
 #   OUTDIR/sanitizer.log  compute-sanitizer output (only when it ran)
+#   OUTDIR/gowalla.tar.gz bench/gowalla.sh results on the GPU (only when it ran)
 # exit status: 0 when every step passed or was skipped, 1 otherwise.
 # env: GPU_CHECK_BUDGET_S (420: total seconds; later optional steps are skipped past it),
 #      GPU_CHECK_RACECHECK (1: also run racecheck), GPU_CHECK_BENCH_ARGS (extra bench options),
-#      GNNREC_DIST (a dist folder to use), GPU_CHECK_PYTHON (python with numpy for the py tests)
+#      GNNREC_DIST (a dist folder to use), GPU_CHECK_PYTHON (python with numpy for the py tests),
+#      GPU_CHECK_CPU_TESTS (1; 0 skips the CPU tests), GPU_CHECK_GOWALLA (1; 0 skips Gowalla),
+#      GPU_CHECK_GOWALLA_S (240), GOWALLA_LGCN_MINUTES (1.5), GOWALLA_SAGE_MINUTES (1)
 set -uo pipefail
 
 if [ $# -lt 1 ] || [ "$1" = "-h" ] || [ "$1" = "--help" ]; then
-  sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 fi
 out=$1
@@ -81,6 +85,17 @@ mkdir -p "$tmp/json" "$tmp/test_tmp"
 export GNNREC_TEST_TMP=$tmp/test_tmp
 export GNNREC_BIN=$bin/gnnrec
 export GNNREC_BUILD=$gnnrec_build
+# A carried gpu-data.tar.xz (beside bench/; docs/gpu-check.md: gowalla-lightgcn, ml-100k) joins
+# the data folder: a temporary folder with its datasets plus links to DATADIR's others.
+if [ -f "$script_dir/../gpu-data.tar.xz" ]; then
+  mkdir -p "$tmp/data"
+  if tar -C "$tmp/data" -xJf "$script_dir/../gpu-data.tar.xz"; then
+    if [ -n "$datadir" ]; then
+      for d in "$datadir"/*; do [ -e "$tmp/data/$(basename "$d")" ] || ln -s "$d" "$tmp/data/"; done
+    fi
+    datadir=$tmp/data
+  fi
+fi
 [ -n "$datadir" ] && export GNNREC_DATA_DIR=$datadir
 
 # ---- step bookkeeping -----------------------------------------------------------------------
@@ -225,6 +240,73 @@ for t in "${tests[@]}"; do
   fi
 done
 
+# ---- benchmarks -----------------------------------------------------------------------------
+valid_json() {  # non-empty, starts with '{', and parses when a python is around
+  [ -s "$1" ] || return 1
+  [ "$(tr -d ' \n\t\r' <"$1" | head -c1)" = "{" ] || return 1
+  local p
+  for p in python3 /usr/bin/python3; do
+    if command -v "$p" >/dev/null 2>&1; then
+      "$p" -c 'import json,sys; json.load(open(sys.argv[1]))' "$1" >/dev/null 2>&1
+      return $?
+    fi
+  done
+  return 0
+}
+# A bench or peer that passed must have written valid JSON; otherwise its step fails.
+expect_json() {
+  local i=$((${#statuses[@]} - 1))
+  if [ "${statuses[$i]}" = PASS ] && ! valid_json "$1"; then
+    statuses[$i]=FAIL
+    notes[$i]="exited 0 but wrote no valid JSON (--json PATH)"
+    any_fail=1
+    echo "         (no valid JSON written: counted as FAIL)"
+  fi
+}
+for b in "$bin"/bench_*; do
+  [ -x "$b" ] || continue
+  # Only the benches with GPU rows (their --help lists --device); the others read input files.
+  timeout 10 "$b" --help 2>&1 | grep -q -- '--device' || continue
+  # shellcheck disable=SC2086
+  run_step "$(basename "$b")" 150 "$b" --json "$tmp/json/bench.$(basename "$b").json" ${GPU_CHECK_BENCH_ARGS:-}
+  expect_json "$tmp/json/bench.$(basename "$b").json"
+done
+
+# ---- peers (PyTorch / PyG), when torch imports --------------------------------------------
+peer_py=""
+for p in python3 /usr/bin/python3; do
+  if "$p" -c 'import torch' >/dev/null 2>&1; then peer_py=$p; break; fi
+done
+for s in "$peerdir"/*.py; do
+  [ -e "$s" ] || continue
+  # Helpers that a bench calls with its own arguments say so in their first lines.
+  head -3 "$s" | grep -q 'peer for bench_' && continue
+  if [ -z "$peer_py" ]; then skip "peer $(basename "$s")" "torch does not import"; continue; fi
+  run_step "peer $(basename "$s" .py)" 150 "$peer_py" "$s" --json "$tmp/json/peer.$(basename "$s" .py).json"
+  expect_json "$tmp/json/peer.$(basename "$s" .py).json"
+done
+
+# ---- Gowalla end to end on the GPU (bench/gowalla.sh), with the PyTorch/PyG LightGCN peer ------
+# Needs DATADIR/gowalla-lightgcn (see the carried gpu-data.tar.xz above). Writes OUTDIR/gowalla.tar.gz: per model config, metrics.jsonl,
+# results.json, report.json, and peer_lightgcn.json.
+gowalla_script=""
+for s in "$script_dir/gowalla.sh" "$share/gowalla.sh"; do [ -f "$s" ] && { gowalla_script=$s; break; }; done
+gowalla_data=$datadir
+if [ "$have_gpu" = 0 ]; then
+  skip "gowalla [cuda]" "no GPU"
+elif [ "${GPU_CHECK_GOWALLA:-1}" = 0 ]; then
+  skip "gowalla [cuda]" "GPU_CHECK_GOWALLA=0"
+elif [ -z "$gowalla_script" ] || [ ! -d "${gowalla_data:-/nonexistent}/gowalla-lightgcn" ]; then
+  skip "gowalla [cuda]" "no gowalla.sh or no gowalla-lightgcn data"
+else
+  mkdir -p "$tmp/gowalla"
+  run_step "gowalla lightgcn+graphsage [cuda]" "${GPU_CHECK_GOWALLA_S:-240}" env DEVICE=cuda \
+    GNNREC_BIN="$bin/gnnrec" GNNREC_DATA_DIR="$gowalla_data" RESULTS_DIR="$tmp/gowalla/results" \
+    LGCN_MINUTES="${GOWALLA_LGCN_MINUTES:-1.5}" SAGE_MINUTES="${GOWALLA_SAGE_MINUTES:-1}" \
+    bash "$gowalla_script" "$tmp/gowalla/work"
+  tar -C "$tmp/gowalla" -czf "$out/gowalla.tar.gz" results 2>>"$log" || true
+fi
+
 # ---- compute-sanitizer (memcheck on every program's *Cuda* tests) ---------------------------
 sanitizer=$(command -v compute-sanitizer 2>/dev/null ||
   ls /usr/local/cuda/bin/compute-sanitizer /usr/local/cuda/compute-sanitizer/compute-sanitizer 2>/dev/null | head -1)
@@ -256,8 +338,9 @@ else
   run_sanitizer memcheck
 fi
 
-# ---- CPU tests ------------------------------------------------------------------------------
+# ---- CPU tests (GPU_CHECK_CPU_TESTS=0 skips them: CI runs them on every commit) ----------------
 for t in "${tests[@]}"; do
+  if [ "${GPU_CHECK_CPU_TESTS:-1}" = 0 ]; then skip "$(basename "$t") [cpu]" "GPU_CHECK_CPU_TESTS=0"; continue; fi
   run_step "$(basename "$t") [cpu]" 150 "$t" --gtest_filter='-*Cuda*'
 done
 
@@ -270,48 +353,6 @@ for s in "$pydir"/test_*.py; do
   [ -e "$s" ] || continue
   if [ -z "$py" ]; then skip "$(basename "$s")" "no python3 with numpy"; continue; fi
   run_step "$(basename "$s")" 120 "$py" "$s"
-done
-
-# ---- benchmarks -----------------------------------------------------------------------------
-valid_json() {  # non-empty, starts with '{', and parses when a python is around
-  [ -s "$1" ] || return 1
-  [ "$(tr -d ' \n\t\r' <"$1" | head -c1)" = "{" ] || return 1
-  local p
-  for p in python3 /usr/bin/python3; do
-    if command -v "$p" >/dev/null 2>&1; then
-      "$p" -c 'import json,sys; json.load(open(sys.argv[1]))' "$1" >/dev/null 2>&1
-      return $?
-    fi
-  done
-  return 0
-}
-# A bench or peer that passed must have written valid JSON; otherwise its step fails.
-expect_json() {
-  local i=$((${#statuses[@]} - 1))
-  if [ "${statuses[$i]}" = PASS ] && ! valid_json "$1"; then
-    statuses[$i]=FAIL
-    notes[$i]="exited 0 but wrote no valid JSON (--json PATH)"
-    any_fail=1
-    echo "         (no valid JSON written: counted as FAIL)"
-  fi
-}
-for b in "$bin"/bench_*; do
-  [ -x "$b" ] || continue
-  # shellcheck disable=SC2086
-  run_step "$(basename "$b")" 150 "$b" --json "$tmp/json/bench.$(basename "$b").json" ${GPU_CHECK_BENCH_ARGS:-}
-  expect_json "$tmp/json/bench.$(basename "$b").json"
-done
-
-# ---- peers (PyTorch / PyG), when torch imports --------------------------------------------
-peer_py=""
-for p in python3 /usr/bin/python3; do
-  if "$p" -c 'import torch' >/dev/null 2>&1; then peer_py=$p; break; fi
-done
-for s in "$peerdir"/*.py; do
-  [ -e "$s" ] || continue
-  if [ -z "$peer_py" ]; then skip "peer $(basename "$s")" "torch does not import"; continue; fi
-  run_step "peer $(basename "$s" .py)" 150 "$peer_py" "$s" --json "$tmp/json/peer.$(basename "$s" .py).json"
-  expect_json "$tmp/json/peer.$(basename "$s" .py).json"
 done
 
 # ---- racecheck (optional, last: shared-memory races) ----------------------------------------

@@ -101,7 +101,7 @@ echo "  $copied libraries copied"
 
 step "scripts, Python tests and data into share/gnnrec"
 share="$dist/share/gnnrec"
-cp bench/gpu_check.sh "$share/"
+cp bench/gpu_check.sh bench/gowalla.sh bench/lightgcn_peer.py "$share/"
 mkdir -p "$share/py" "$share/peers" "$share/profiling"
 cp tests/py/*.py "$share/py/" 2>/dev/null || true
 cp bench/peers/*.py "$share/peers/" 2>/dev/null || true
