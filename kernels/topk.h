@@ -47,6 +47,8 @@ const char* topk_variant_name(TopKVariant v);
 
 // Largest K the fused CUDA variant accepts (its per-query lists live in shared memory).
 constexpr int kTopKFusedMaxK = 128;
+// kAuto uses the fused variant only up to this many queries (see topk_resolve_variant).
+constexpr int64_t kTopKFusedMaxBatch = 16;
 // The CUDA GEMM variant's score tile holds at most this many floats (32 MiB: fits in L2 of
 // an H100/H200, so the selection pass reads the tile from cache).
 constexpr int64_t kTopKGemmTileElems = int64_t{8} << 20;

@@ -172,12 +172,16 @@ const char* topk_variant_name(TopKVariant v) {
   return "?";
 }
 
-TopKVariant topk_resolve_variant(bool on_gpu, int64_t /*B*/, int64_t /*N*/, int K) {
+TopKVariant topk_resolve_variant(bool on_gpu, int64_t B, int64_t /*N*/, int K) {
   if (!on_gpu) return TopKVariant::kCpuBlocked;
   // The fused kernel keeps K entries per query in shared memory, so large K goes to the GEMM
-  // variant. For small K the fused kernel avoids the score tile's memory traffic and, through
-  // its item splits, keeps the GPU busy even for B = 1, where a GEMM would be a thin GEMV.
-  return K <= kTopKFusedMaxK ? TopKVariant::kCudaFused : TopKVariant::kCudaGemmSelect;
+  // variant. Measured on an H200 (bench/results/2026-11-30-h200, K = 20, d = 64): for B = 1 the
+  // fused kernel's item splits win (0.30 against 0.66 ms at N = 400k), for B >= 1024 the
+  // cuBLAS GEMM + select wins 1.5-3.4x (3.66 against 12.4 ms at B = 1024, N = 400k; 14.9
+  // against 21.0 ms for all Gowalla users). Between 1 and 1024 nothing was measured: the
+  // switch at 16 keeps single requests (serving) on the fused kernel.
+  return K <= kTopKFusedMaxK && B <= kTopKFusedMaxBatch ? TopKVariant::kCudaFused
+                                                          : TopKVariant::kCudaGemmSelect;
 }
 
 size_t topk_masked_cpu_workspace_bytes(int64_t B, int64_t N, int64_t d, int K) {
