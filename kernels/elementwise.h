@@ -30,8 +30,13 @@ void l2_normalize_backward_cpu(int64_t rows, int64_t d, const float* y, const fl
 void l2_normalize_backward_cuda(int64_t rows, int64_t d, const float* y, const float* norms,
                                 const float* dy, float* dx, float eps, Stream stream);
 
-// out[j] = sum_r x[r, j] (bias gradients). Column-blocked, fixed summation order.
+// out[j] = sum_r x[r, j] (bias gradients). Fixed summation order on both backends (so each is
+// deterministic), not the same order: the CPU walks the rows in order per column block; CUDA
+// sums chunks of 256 rows in order, then the chunk partials in order (workspace: one float per
+// chunk and column, column_sum_cuda_workspace_bytes).
 void column_sum_cpu(int64_t rows, int64_t d, const float* x, float* out);
-void column_sum_cuda(int64_t rows, int64_t d, const float* x, float* out, Stream stream);
+size_t column_sum_cuda_workspace_bytes(int64_t rows, int64_t d);
+void column_sum_cuda(int64_t rows, int64_t d, const float* x, float* out, void* workspace,
+                     Stream stream);
 
 }  // namespace gnnrec

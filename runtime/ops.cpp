@@ -130,9 +130,14 @@ void column_sum(const Tensor& x, Tensor& out) {
   GNNREC_EXPECTS(x.ndim() == 2 && out.numel() == x.dim(1),
                  "column_sum: x {} needs out of {} values, got {}", shape_str(x.shape()),
                  x.ndim() == 2 ? x.dim(1) : 0, out.numel());
-  GNNREC_DISPATCH(x.device(), column_sum_cpu(x.dim(0), x.dim(1), x.data<float>(), out.data<float>()),
-                  column_sum_cuda(x.dim(0), x.dim(1), x.data<float>(), out.data<float>(),
-                                  stream_of(x.device())));
+  GNNREC_DISPATCH(
+      x.device(), column_sum_cpu(x.dim(0), x.dim(1), x.data<float>(), out.data<float>()), {
+        const size_t bytes = column_sum_cuda_workspace_bytes(x.dim(0), x.dim(1));
+        Tensor ws = Tensor::empty({static_cast<int64_t>(bytes / sizeof(float))}, DType::kF32,
+                                  x.device(), stream_of(x.device()));
+        column_sum_cuda(x.dim(0), x.dim(1), x.data<float>(), out.data<float>(),
+                        bytes ? ws.raw() : nullptr, stream_of(x.device()));
+      });
 }
 
 }  // namespace gnnrec

@@ -235,6 +235,27 @@ std::vector<Case> make_cases() {
           static_cast<double>(rows) * 1.2e-7);
     }
   }
+  // Column sums over many rows: the CUDA kernel's 256-row chunks (several, a partial last one,
+  // exactly one) and no rows at all. Tolerance: a float sum of `rows` terms in [-1, 1].
+  for (int64_t rows : {0, 256, 5000, 70001}) {
+    for (int64_t d : {3, 64, 100}) {
+      auto x = std::make_shared<Tensor>(testing::random_tensor({rows, d}));
+      cases.push_back({fmt::format("column_sum rows={} d={}", rows, d),
+                       [=](Device dev) {
+                         Tensor xx = x->to(dev), out = Tensor::empty({d}, DType::kF32, dev);
+                         rng_uniform(RngKey{}, 0, 5.0f, 6.0f, out);  // poison
+                         column_sum(xx, out);
+                         return out.to_vector<float>();
+                       },
+                       [=] {
+                         std::vector<double> acc(d, 0);
+                         for (int64_t i = 0; i < rows; ++i)
+                           for (int64_t j = 0; j < d; ++j) acc[j] += x->data<float>()[i * d + j];
+                         return std::vector<float>(acc.begin(), acc.end());
+                       },
+                       static_cast<double>(rows + 1) * 1.2e-7, kEltRtol, 0});
+    }
+  }
   // Random fills: exact on both backends, reference from the scalar Philox.
   for (int64_t n : {1, 1000, 100003}) {
     RngKey key{testing::test_seed(), static_cast<uint32_t>(RngPurpose::kTest), 3, 9};

@@ -57,11 +57,33 @@ __global__ void l2_backward_kernel(int64_t rows, int64_t d, const float* y, cons
   for (int64_t j = lane; j < d; j += cuda::kWarp) dr[j] = (gr[j] - yr[j] * dot) * inv;
 }
 
-// One thread per column, rows in order: the same summation order as the CPU.
-__global__ void column_sum_kernel(int64_t rows, int64_t d, const float* x, float* out) {
+// Column sums in two passes with a fixed order (deterministic): pass 1 gives each (column, chunk
+// of kColumnSumChunk rows) to one thread, which sums the chunk's rows in order (a warp covers 32
+// consecutive columns, so each row's read is coalesced); pass 2 sums a column's chunk partials
+// in chunk order. Replaces one thread per column over all rows, which ran at 0.07% of the
+// H200's bandwidth (bench/results/2026-11-30-h200).
+constexpr int kColumnSumChunk = 256;
+constexpr int kColumnSumChunksPerBlock = 8;
+
+__global__ void column_sum_partial_kernel(int64_t rows, int64_t d, int64_t chunks, const float* x,
+                                          float* partial) {
+  const int64_t j = blockIdx.x * static_cast<int64_t>(cuda::kWarp) + threadIdx.x;
+  const int64_t c = blockIdx.y * static_cast<int64_t>(kColumnSumChunksPerBlock) + threadIdx.y;
+  if (j >= d || c >= chunks) return;
+  const int64_t r0 = c * kColumnSumChunk;
+  const int64_t r1 = r0 + kColumnSumChunk < rows ? r0 + kColumnSumChunk : rows;
+  float acc = 0.0f;
+#pragma unroll 8
+  for (int64_t r = r0; r < r1; ++r) acc += x[r * d + j];
+  partial[c * d + j] = acc;
+}
+
+__global__ void column_sum_final_kernel(int64_t d, int64_t chunks, const float* partial,
+                                        float* out) {
   GNNREC_GRID_STRIDE(j, d) {
     float acc = 0.0f;
-    for (int64_t r = 0; r < rows; ++r) acc += x[r * d + j];
+#pragma unroll 8
+    for (int64_t c = 0; c < chunks; ++c) acc += partial[c * d + j];
     out[j] = acc;
   }
 }
@@ -106,9 +128,28 @@ void l2_normalize_backward_cuda(int64_t rows, int64_t d, const float* y, const f
                        cuda::as_cuda(s)>>>(rows, d, y, norms, dy, dx, eps);
   GNNREC_CUDA_LAUNCH_CHECK();
 }
-void column_sum_cuda(int64_t rows, int64_t d, const float* x, float* out, Stream s) {
+size_t column_sum_cuda_workspace_bytes(int64_t rows, int64_t d) {
+  const int64_t chunks = (rows + kColumnSumChunk - 1) / kColumnSumChunk;
+  return static_cast<size_t>(chunks * d) * sizeof(float);
+}
+
+void column_sum_cuda(int64_t rows, int64_t d, const float* x, float* out, void* workspace,
+                     Stream s) {
   if (d == 0) return;
-  column_sum_kernel<<<cuda::grid_for(d, kBlock), kBlock, 0, cuda::as_cuda(s)>>>(rows, d, x, out);
+  const cudaStream_t st = cuda::as_cuda(s);
+  const int64_t chunks = (rows + kColumnSumChunk - 1) / kColumnSumChunk;
+  if (chunks == 0) {
+    GNNREC_CUDA_CHECK(cudaMemsetAsync(out, 0, static_cast<size_t>(d) * sizeof(float), st));
+    return;
+  }
+  float* partial = static_cast<float*>(workspace);
+  const dim3 block(cuda::kWarp, kColumnSumChunksPerBlock);
+  const dim3 grid(static_cast<unsigned>((d + cuda::kWarp - 1) / cuda::kWarp),
+                  static_cast<unsigned>((chunks + kColumnSumChunksPerBlock - 1) /
+                                        kColumnSumChunksPerBlock));
+  column_sum_partial_kernel<<<grid, block, 0, st>>>(rows, d, chunks, x, partial);
+  GNNREC_CUDA_LAUNCH_CHECK();
+  column_sum_final_kernel<<<cuda::grid_for(d, kBlock), kBlock, 0, st>>>(d, chunks, partial, out);
   GNNREC_CUDA_LAUNCH_CHECK();
 }
 
