@@ -50,6 +50,10 @@ const std::vector<Option>& options() {
           "Learn a per-node id embedding (off: features only, fully inductive)."),
       opt("residual", &TrainConfig::residual,
           "GraphSAGE: add the input embedding to the last layer's output."),
+      opt("layer_combination", &TrainConfig::layer_combination,
+          "graphsage output: last (the last layer's output, plus the input with residual) or "
+          "mean (of the input embedding and every layer's output, as LightGCN combines its "
+          "layers; residual is then implied)."),
       opt("normalize", &TrainConfig::normalize, "L2-normalise output embeddings."),
       opt("temperature", &TrainConfig::temperature,
           "Scores are dot / temperature when normalize is on."),
@@ -151,6 +155,9 @@ void validate_config(const TrainConfig& c) {
                  c.layers);
   GNNREC_EXPECTS(c.negatives >= 1 && c.negatives <= 1000,
                  "config option 'negatives' = {}: expected 1..1000", c.negatives);
+  GNNREC_EXPECTS(in(c.layer_combination, {"last", "mean"}),
+                 "config option 'layer_combination' = '{}': expected last or mean",
+                 c.layer_combination);
   GNNREC_EXPECTS(in(c.edge_sampling, {"permutation", "user"}),
                  "config option 'edge_sampling' = '{}': expected permutation or user",
                  c.edge_sampling);

@@ -95,7 +95,8 @@ class SageModel final : public Model {
     use_features_ = !mf && cfg.use_features &&
                     (ds.user_features.numel() > 0 || ds.item_features.numel() > 0);
     use_id_ = mf || cfg.use_id_embedding;
-    residual_ = !mf && cfg.residual && layers_ > 0;
+    combine_mean_ = !mf && layers_ > 0 && cfg.layer_combination == "mean";
+    residual_ = !mf && cfg.residual && layers_ > 0 && !combine_mean_;
     normalize_ = cfg.normalize;
     agg_ = cfg.aggregator == "max" ? AggKind::kMax : AggKind::kMean;
     loss_ = cfg.loss == "bce" ? LossKind::kBce : LossKind::kBpr;
@@ -188,8 +189,15 @@ class SageModel final : public Model {
                          l + 1 < layers_, out, caches[l]);
       hs.push_back(out);
     }
+    // Every hs[l] starts with the ns seed rows (blocks list dst nodes first), so the seeds'
+    // layer outputs are hs[l].rows(0, ns).
     Tensor zpre = hs.back();
-    if (residual_) {
+    const float combine = 1.0f / static_cast<float>(layers_ + 1);
+    if (combine_mean_) {
+      zpre = zpre.clone();
+      for (int l = 0; l < layers_; ++l) axpy(1.0f, hs[l].rows(0, ns), zpre);
+      scale(zpre, combine);
+    } else if (residual_) {
       zpre = zpre.clone();
       axpy(1.0f, h0.rows(0, ns), zpre);
     }
@@ -209,12 +217,20 @@ class SageModel final : public Model {
       l2_normalize_backward(z, norms, dz, dzpre);
     }
     Tensor dh = dzpre;
+    if (combine_mean_) {
+      dh = dzpre.clone();
+      scale(dh, combine);
+    }
     size_t gi = use_features_ ? 1 : 0;  // dense grads: [feature_proj], then W/b per layer
     for (int l = layers_ - 1; l >= 0; --l) {
       const Block& bl = blocks[l];
       Tensor dsrc = Tensor::empty({bl.num_src, cfg_.dim}, DType::kF32, dev_);
       sage_layer_backward(agg_, bl.indptr, bl.t_indptr, bl.t_indices, weight(l), caches[l], dh,
                           l + 1 < layers_, grads_[gi + 2 * l], grads_[gi + 2 * l + 1], dsrc);
+      if (combine_mean_) {
+        Tensor seeds_rows = dsrc.rows(0, ns);
+        axpy(combine, dzpre, seeds_rows);
+      }
       dh = dsrc;
     }
     if (residual_) {
@@ -263,14 +279,20 @@ class SageModel final : public Model {
     }
     Tensor h0 = input_forward(all_nodes_, nullptr);
     Tensor h = h0;
+    Tensor sum;  // layer_combination = mean: the running sum of h0 .. h_L
+    if (combine_mean_) sum = h0.clone(detail_stream());
     for (int l = 0; l < layers_; ++l) {
       Tensor out = Tensor::empty({N_, cfg_.dim}, DType::kF32, dev_);
       SageCache cache;
       sage_layer_forward(agg_, full_indptr_, g_.indices, h, weight(l), bias(l), l + 1 < layers_, out,
                          cache);
       h = out;
+      if (combine_mean_) axpy(1.0f, h, sum);
     }
-    if (residual_) {
+    if (combine_mean_) {
+      scale(sum, 1.0f / static_cast<float>(layers_ + 1));
+      h = sum;
+    } else if (residual_) {
       h = h.clone();
       axpy(1.0f, h0, h);
     }
@@ -316,6 +338,7 @@ class SageModel final : public Model {
   Device dev_;
   int layers_ = 0;
   bool use_features_ = false, use_id_ = true, residual_ = false, normalize_ = true;
+  bool combine_mean_ = false;
   AggKind agg_ = AggKind::kMean;
   LossKind loss_ = LossKind::kBpr;
   std::vector<int> fanouts_;

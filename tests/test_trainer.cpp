@@ -3,6 +3,7 @@
 // resume equal 4 epochs bit for bit. The CUDA test trains on the GPU and compares with the CPU.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -25,11 +26,18 @@ std::vector<nlohmann::json> read_metrics(const std::string& run) {
   return out;
 }
 
-TrainConfig base_config(const std::string& dataset, const std::string& run, const std::string& model) {
+// `name` is a model, optionally with a variant: graphsage+mean (layer_combination = mean),
+// lightgcn+user (edge_sampling = user).
+TrainConfig base_config(const std::string& dataset, const std::string& run, const std::string& name) {
+  const size_t plus = name.find('+');
+  const std::string model = name.substr(0, plus);
+  const std::string variant = plus == std::string::npos ? "" : name.substr(plus + 1);
   TrainConfig c;
   c.dataset = dataset;
   c.run_dir = run;
   c.model = model;
+  if (variant == "mean") c.layer_combination = "mean";
+  if (variant == "user") c.edge_sampling = "user";
   c.device = "cpu";
   c.dim = 32;
   c.epochs = 12;
@@ -46,7 +54,9 @@ class TrainerCpuTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(TrainerCpuTest, LearnsThePlantedStructure) {
   const std::string model = GetParam();
-  const std::string dir = testing::temp_dir("trainer_" + model);
+  std::string tag = model;
+  std::replace(tag.begin(), tag.end(), '+', '_');
+  const std::string dir = testing::temp_dir("trainer_" + tag);
   const Dataset ds = testing::write_planted_dataset(dir + "/data");
   TrainOptions o;
   o.progress = false;
@@ -65,7 +75,14 @@ TEST_P(TrainerCpuTest, LearnsThePlantedStructure) {
   EXPECT_TRUE(path_exists(dir + "/run/config.yaml"));
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, TrainerCpuTest, ::testing::Values("graphsage", "lightgcn", "mf"));
+INSTANTIATE_TEST_SUITE_P(Models, TrainerCpuTest,
+                         ::testing::Values("graphsage", "graphsage+mean", "lightgcn",
+                                           "lightgcn+user", "mf"),
+                         [](const ::testing::TestParamInfo<std::string>& p) {
+                           std::string n = p.param;
+                           std::replace(n.begin(), n.end(), '+', '_');
+                           return n;
+                         });
 
 TEST(TrainerDeterminismCpuTest, SameSeedSameRun) {
   const std::string dir = testing::temp_dir("trainer_det");
@@ -155,7 +172,7 @@ TEST(TrainerCudaTest, GpuTrainingMatchesTheCpu) {
   testing::write_planted_dataset(dir + "/data");
   TrainOptions o;
   o.progress = false;
-  for (const std::string model : {"graphsage", "lightgcn", "mf"}) {
+  for (const std::string model : {"graphsage", "graphsage+mean", "lightgcn", "lightgcn+user", "mf"}) {
     TrainConfig c = base_config(dir + "/data", dir + "/cpu_" + model, model);
     c.epochs = 4;
     const auto a = train(c, o);
