@@ -50,6 +50,10 @@ const std::vector<Option>& options() {
           "Learn a per-node id embedding (off: features only, fully inductive)."),
       opt("residual", &TrainConfig::residual,
           "GraphSAGE: add the input embedding to the last layer's output."),
+      opt("dropout", &TrainConfig::dropout,
+          "graphsage: dropout probability on each layer's input (inverted dropout, training "
+          "only; the mask is a Philox function of the step, so CPU and GPU drop the same "
+          "entries)."),
       opt("layer_combination", &TrainConfig::layer_combination,
           "graphsage output: last (the last layer's output, plus the input with residual) or "
           "mean (of the input embedding and every layer's output, as LightGCN combines its "
@@ -155,6 +159,8 @@ void validate_config(const TrainConfig& c) {
                  c.layers);
   GNNREC_EXPECTS(c.negatives >= 1 && c.negatives <= 1000,
                  "config option 'negatives' = {}: expected 1..1000", c.negatives);
+  GNNREC_EXPECTS(c.dropout >= 0.0f && c.dropout < 1.0f,
+                 "config option 'dropout' = {}: expected 0 <= dropout < 1", c.dropout);
   GNNREC_EXPECTS(in(c.layer_combination, {"last", "mean"}),
                  "config option 'layer_combination' = '{}': expected last or mean",
                  c.layer_combination);

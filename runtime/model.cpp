@@ -182,11 +182,21 @@ class SageModel final : public Model {
     Tensor h0 = input_forward(nodes, &xb);
     std::vector<SageCache> caches(layers_);
     std::vector<Tensor> hs{h0};
+    // Dropout on each layer's input; layer l's mask is Philox stream (kDropout, epoch, step)
+    // from l << 40, redrawn in the backward.
+    const float p_drop = cfg_.dropout;
+    const RngKey drop_key{cfg_.seed, static_cast<uint32_t>(RngPurpose::kDropout), epoch, step};
+    auto drop_first = [](int l) { return static_cast<uint64_t>(l) << 40; };
     for (int l = 0; l < layers_; ++l) {
       const Block& bl = blocks[l];
+      Tensor in = hs.back();
+      if (p_drop > 0) {
+        in = Tensor::empty(hs.back().shape(), DType::kF32, dev_);
+        dropout(drop_key, drop_first(l), p_drop, hs.back(), in);
+      }
       Tensor out = Tensor::empty({bl.num_dst, cfg_.dim}, DType::kF32, dev_);
-      sage_layer_forward(agg_, bl.indptr, bl.indices, hs.back(), weight(l), bias(l),
-                         l + 1 < layers_, out, caches[l]);
+      sage_layer_forward(agg_, bl.indptr, bl.indices, in, weight(l), bias(l), l + 1 < layers_, out,
+                         caches[l]);
       hs.push_back(out);
     }
     // Every hs[l] starts with the ns seed rows (blocks list dst nodes first), so the seeds'
@@ -227,6 +237,7 @@ class SageModel final : public Model {
       Tensor dsrc = Tensor::empty({bl.num_src, cfg_.dim}, DType::kF32, dev_);
       sage_layer_backward(agg_, bl.indptr, bl.t_indptr, bl.t_indices, weight(l), caches[l], dh,
                           l + 1 < layers_, grads_[gi + 2 * l], grads_[gi + 2 * l + 1], dsrc);
+      if (p_drop > 0) dropout(drop_key, drop_first(l), p_drop, dsrc, dsrc);
       if (combine_mean_) {
         Tensor seeds_rows = dsrc.rows(0, ns);
         axpy(combine, dzpre, seeds_rows);

@@ -151,6 +151,20 @@ void rng_uniform(const RngKey& key, uint64_t first, float lo, float hi, Tensor& 
                                    detail::stream_of(out.device())));
 }
 
+void dropout(const RngKey& key, uint64_t first, float p, const Tensor& x, Tensor& out) {
+  detail::expect_dtype(x, DType::kF32, "dropout", "x");
+  detail::expect_dtype(out, DType::kF32, "dropout", "out");
+  GNNREC_EXPECTS(p >= 0.0f && p < 1.0f, "dropout: p = {} must be in [0, 1)", p);
+  GNNREC_EXPECTS(x.numel() == out.numel() && x.device() == out.device(),
+                 "dropout: x {} on {} and out {} on {} differ", shape_str(x.shape()),
+                 x.device().str(), shape_str(out.shape()), out.device().str());
+  const float scale = 1.0f / (1.0f - p);
+  GNNREC_DISPATCH(out.device(),
+                  dropout_cpu(key, first, x.numel(), p, scale, x.data<float>(), out.data<float>()),
+                  dropout_cuda(key, first, x.numel(), p, scale, x.data<float>(), out.data<float>(),
+                               detail::stream_of(out.device())));
+}
+
 void rng_bits(const RngKey& key, uint64_t first, Tensor& out) {
   detail::expect_dtype(out, DType::kI32, "rng_bits", "out");
   auto* p = reinterpret_cast<uint32_t*>(out.data<int32_t>());

@@ -29,6 +29,9 @@ void column_sum(const Tensor& x, Tensor& out);
 namespace gnnrec {
 // Fills an f32 tensor with uniform [lo, hi) numbers from stream `key` starting at draw `first`.
 void rng_uniform(const RngKey& key, uint64_t first, float lo, float hi, Tensor& out);
+// Inverted dropout of x into out (same shape; in-place allowed): kernels/random.h. Applying it
+// to the gradient with the same key and first is the backward. 0 <= p < 1.
+void dropout(const RngKey& key, uint64_t first, float p, const Tensor& x, Tensor& out);
 // Fills an i32 tensor (reinterpreted as u32) with raw Philox words.
 void rng_bits(const RngKey& key, uint64_t first, Tensor& out);
 }  // namespace gnnrec

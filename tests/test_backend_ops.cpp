@@ -286,6 +286,33 @@ std::vector<Case> make_cases() {
                        return r;
                      },
                      0, 0, 0});
+    // Dropout, forward and (same call on a gradient) backward: exact on both backends. The
+    // reference draws the mask with a plain uniform comparison and checks the kept fraction.
+    for (float p : {0.0f, 0.3f}) {
+      auto x = std::make_shared<Tensor>(testing::random_tensor({n}));
+      cases.push_back({fmt::format("dropout n={} p={}", n, p),
+                       [=](Device dev) {
+                         Tensor xx = x->to(dev), out = Tensor::empty({n}, DType::kF32, dev);
+                         dropout(key, 99, p, xx, out);
+                         dropout(key, 99, p, out, out);  // in place, the backward's use
+                         return out.to_vector<float>();
+                       },
+                       [=] {
+                         std::vector<float> r(n);
+                         const float scale = 1.0f / (1.0f - p);
+                         int64_t kept = 0;
+                         for (int64_t i = 0; i < n; ++i) {
+                           const bool keep = rng_uniform01(rng_draw(key, 99 + i).v[0]) >= p;
+                           kept += keep;
+                           r[i] = keep ? (x->data<float>()[i] * scale) * scale : 0.0f;
+                         }
+                         // Binomial(n, 1 - p): 5 standard deviations.
+                         const double sd = std::sqrt(double(n) * p * (1 - p));
+                         EXPECT_NEAR(double(kept), double(n) * (1 - p), 5 * sd + 1e-9);
+                         return r;
+                       },
+                       0, 0, 0});
+    }
   }
   return cases;
 }

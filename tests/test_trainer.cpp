@@ -27,7 +27,7 @@ std::vector<nlohmann::json> read_metrics(const std::string& run) {
 }
 
 // `name` is a model, optionally with a variant: graphsage+mean (layer_combination = mean),
-// lightgcn+user (edge_sampling = user).
+// graphsage+drop (dropout 0.2), lightgcn+user (edge_sampling = user).
 TrainConfig base_config(const std::string& dataset, const std::string& run, const std::string& name) {
   const size_t plus = name.find('+');
   const std::string model = name.substr(0, plus);
@@ -38,6 +38,7 @@ TrainConfig base_config(const std::string& dataset, const std::string& run, cons
   c.model = model;
   if (variant == "mean") c.layer_combination = "mean";
   if (variant == "user") c.edge_sampling = "user";
+  if (variant == "drop") c.dropout = 0.2f;
   c.device = "cpu";
   c.dim = 32;
   c.epochs = 12;
@@ -76,7 +77,7 @@ TEST_P(TrainerCpuTest, LearnsThePlantedStructure) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, TrainerCpuTest,
-                         ::testing::Values("graphsage", "graphsage+mean", "lightgcn",
+                         ::testing::Values("graphsage", "graphsage+mean", "graphsage+drop", "lightgcn",
                                            "lightgcn+user", "mf"),
                          [](const ::testing::TestParamInfo<std::string>& p) {
                            std::string n = p.param;
@@ -172,7 +173,7 @@ TEST(TrainerCudaTest, GpuTrainingMatchesTheCpu) {
   testing::write_planted_dataset(dir + "/data");
   TrainOptions o;
   o.progress = false;
-  for (const std::string model : {"graphsage", "graphsage+mean", "lightgcn", "lightgcn+user", "mf"}) {
+  for (const std::string model : {"graphsage", "graphsage+mean", "graphsage+drop", "lightgcn", "lightgcn+user", "mf"}) {
     TrainConfig c = base_config(dir + "/data", dir + "/cpu_" + model, model);
     c.epochs = 4;
     const auto a = train(c, o);

@@ -22,7 +22,22 @@ __global__ void rng_uniform_kernel(RngKey key, uint64_t first, int64_t n, float 
     out[i] = nn_add(lo, nn_mul(hi - lo, rng_uniform01(rng_draw(key, first + i).v[0])));
 }
 
+__global__ void dropout_kernel(RngKey key, uint64_t first, int64_t n, float p, float scale,
+                               const float* x, float* y) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    y[i] = dropout_keep(key, first + i, p) ? x[i] * scale : 0.0f;
+}
+
 }  // namespace
+
+void dropout_cuda(const RngKey& key, uint64_t first, int64_t n, float p, float scale,
+                  const float* x, float* y, Stream s) {
+  if (n == 0) return;
+  dropout_kernel<<<cuda::grid_for(n, 256), 256, 0, cuda::as_cuda(s)>>>(key, first, n, p, scale, x,
+                                                                      y);
+  GNNREC_CUDA_LAUNCH_CHECK();
+}
 
 void rng_bits_cuda(const RngKey& key, uint64_t first, int64_t n, uint32_t* out, Stream s) {
   if (n == 0) return;
