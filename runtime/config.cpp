@@ -54,6 +54,12 @@ const std::vector<Option>& options() {
           "graphsage: dropout probability on each layer's input (inverted dropout, training "
           "only; the mask is a Philox function of the step, so CPU and GPU drop the same "
           "entries)."),
+      opt("activation", &TrainConfig::activation,
+          "graphsage: the non-linearity between layers, relu or none (the last layer has "
+          "none)."),
+      opt("weight_init", &TrainConfig::weight_init,
+          "graphsage layer weights: glorot (uniform), or identity: W_self = W_neigh = I/2, so "
+          "each layer starts as the average of a node and the mean of its neighbours."),
       opt("layer_combination", &TrainConfig::layer_combination,
           "graphsage output: last (the last layer's output, plus the input with residual) or "
           "mean (of the input embedding and every layer's output, as LightGCN combines its "
@@ -161,6 +167,10 @@ void validate_config(const TrainConfig& c) {
                  "config option 'negatives' = {}: expected 1..1000", c.negatives);
   GNNREC_EXPECTS(c.dropout >= 0.0f && c.dropout < 1.0f,
                  "config option 'dropout' = {}: expected 0 <= dropout < 1", c.dropout);
+  GNNREC_EXPECTS(in(c.activation, {"relu", "none"}),
+                 "config option 'activation' = '{}': expected relu or none", c.activation);
+  GNNREC_EXPECTS(in(c.weight_init, {"glorot", "identity"}),
+                 "config option 'weight_init' = '{}': expected glorot or identity", c.weight_init);
   GNNREC_EXPECTS(in(c.layer_combination, {"last", "mean"}),
                  "config option 'layer_combination' = '{}': expected last or mean",
                  c.layer_combination);

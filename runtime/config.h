@@ -24,6 +24,8 @@ struct TrainConfig {
   bool use_id_embedding = true;
   bool residual = true;             // add the input embedding to the last layer's output
   float dropout = 0.0f;             // graphsage: on each layer's input, training only
+  std::string activation = "relu";  // graphsage, between layers: relu | none
+  std::string weight_init = "glorot";  // graphsage layer weights: glorot | identity
   std::string layer_combination = "last";  // last | mean (of the input and every layer's output)
   bool normalize = true;            // L2-normalise output embeddings
   float temperature = 0.2f;         // score = dot / temperature (with normalize)

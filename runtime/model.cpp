@@ -134,10 +134,17 @@ class SageModel final : public Model {
       add_param(params_, "feature_proj", uniform_init({f, d}, bound, init, next({f, d}), dev),
                 false);
     }
+    relu_ = cfg.activation == "relu";
     for (int l = 0; l < layers_; ++l) {
       const float bound = std::sqrt(6.0f / static_cast<float>(3 * d));
-      add_param(params_, fmt::format("layer{}.weight", l),
-                uniform_init({2 * d, d}, bound, init, next({2 * d, d}), dev), false);
+      Tensor w = uniform_init({2 * d, d}, bound, init, next({2 * d, d}), dev);
+      if (cfg.weight_init == "identity") {
+        // [I/2; I/2]: out = (h_self + agg) / 2 before training.
+        std::vector<float> id(static_cast<size_t>(2 * d * d), 0.0f);
+        for (int i = 0; i < d; ++i) id[i * d + i] = id[(d + i) * d + i] = 0.5f;
+        w = Tensor::from_vector(id, {2 * d, d}).to(dev);
+      }
+      add_param(params_, fmt::format("layer{}.weight", l), std::move(w), false);
       add_param(params_, fmt::format("layer{}.bias", l), Tensor::zeros({d}, DType::kF32, dev),
                 false);
     }
@@ -195,7 +202,7 @@ class SageModel final : public Model {
         dropout(drop_key, drop_first(l), p_drop, hs.back(), in);
       }
       Tensor out = Tensor::empty({bl.num_dst, cfg_.dim}, DType::kF32, dev_);
-      sage_layer_forward(agg_, bl.indptr, bl.indices, in, weight(l), bias(l), l + 1 < layers_, out,
+      sage_layer_forward(agg_, bl.indptr, bl.indices, in, weight(l), bias(l), act(l), out,
                          caches[l]);
       hs.push_back(out);
     }
@@ -236,7 +243,7 @@ class SageModel final : public Model {
       const Block& bl = blocks[l];
       Tensor dsrc = Tensor::empty({bl.num_src, cfg_.dim}, DType::kF32, dev_);
       sage_layer_backward(agg_, bl.indptr, bl.t_indptr, bl.t_indices, weight(l), caches[l], dh,
-                          l + 1 < layers_, grads_[gi + 2 * l], grads_[gi + 2 * l + 1], dsrc);
+                          act(l), grads_[gi + 2 * l], grads_[gi + 2 * l + 1], dsrc);
       if (p_drop > 0) dropout(drop_key, drop_first(l), p_drop, dsrc, dsrc);
       if (combine_mean_) {
         Tensor seeds_rows = dsrc.rows(0, ns);
@@ -295,7 +302,7 @@ class SageModel final : public Model {
     for (int l = 0; l < layers_; ++l) {
       Tensor out = Tensor::empty({N_, cfg_.dim}, DType::kF32, dev_);
       SageCache cache;
-      sage_layer_forward(agg_, full_indptr_, g_.indices, h, weight(l), bias(l), l + 1 < layers_, out,
+      sage_layer_forward(agg_, full_indptr_, g_.indices, h, weight(l), bias(l), act(l), out,
                          cache);
       h = out;
       if (combine_mean_) axpy(1.0f, h, sum);
@@ -318,6 +325,8 @@ class SageModel final : public Model {
   }
 
  private:
+  // ReLU after layer l: every layer but the last, unless activation = none.
+  bool act(int l) const { return relu_ && l + 1 < layers_; }
   Tensor& weight(int l) { return params_[(use_id_ ? 1 : 0) + (use_features_ ? 1 : 0) + 2 * l].value; }
   Tensor& bias(int l) { return params_[(use_id_ ? 1 : 0) + (use_features_ ? 1 : 0) + 2 * l + 1].value; }
 
@@ -349,7 +358,7 @@ class SageModel final : public Model {
   Device dev_;
   int layers_ = 0;
   bool use_features_ = false, use_id_ = true, residual_ = false, normalize_ = true;
-  bool combine_mean_ = false;
+  bool combine_mean_ = false, relu_ = true;
   AggKind agg_ = AggKind::kMean;
   LossKind loss_ = LossKind::kBpr;
   std::vector<int> fanouts_;

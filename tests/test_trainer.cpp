@@ -27,7 +27,8 @@ std::vector<nlohmann::json> read_metrics(const std::string& run) {
 }
 
 // `name` is a model, optionally with a variant: graphsage+mean (layer_combination = mean),
-// graphsage+drop (dropout 0.2), lightgcn+user (edge_sampling = user).
+// graphsage+drop (dropout 0.2), graphsage+lin (activation none, identity weights, mean
+// combination), lightgcn+user (edge_sampling = user).
 TrainConfig base_config(const std::string& dataset, const std::string& run, const std::string& name) {
   const size_t plus = name.find('+');
   const std::string model = name.substr(0, plus);
@@ -39,6 +40,11 @@ TrainConfig base_config(const std::string& dataset, const std::string& run, cons
   if (variant == "mean") c.layer_combination = "mean";
   if (variant == "user") c.edge_sampling = "user";
   if (variant == "drop") c.dropout = 0.2f;
+  if (variant == "lin") {
+    c.activation = "none";
+    c.weight_init = "identity";
+    c.layer_combination = "mean";
+  }
   c.device = "cpu";
   c.dim = 32;
   c.epochs = 12;
@@ -77,7 +83,8 @@ TEST_P(TrainerCpuTest, LearnsThePlantedStructure) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, TrainerCpuTest,
-                         ::testing::Values("graphsage", "graphsage+mean", "graphsage+drop", "lightgcn",
+                         ::testing::Values("graphsage", "graphsage+mean", "graphsage+drop",
+                                           "graphsage+lin", "lightgcn",
                                            "lightgcn+user", "mf"),
                          [](const ::testing::TestParamInfo<std::string>& p) {
                            std::string n = p.param;
@@ -173,7 +180,8 @@ TEST(TrainerCudaTest, GpuTrainingMatchesTheCpu) {
   testing::write_planted_dataset(dir + "/data");
   TrainOptions o;
   o.progress = false;
-  for (const std::string model : {"graphsage", "graphsage+mean", "graphsage+drop", "lightgcn", "lightgcn+user", "mf"}) {
+  for (const std::string model : {"graphsage", "graphsage+mean", "graphsage+drop",
+                                           "graphsage+lin", "lightgcn", "lightgcn+user", "mf"}) {
     TrainConfig c = base_config(dir + "/data", dir + "/cpu_" + model, model);
     c.epochs = 4;
     const auto a = train(c, o);
