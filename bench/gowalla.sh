@@ -6,7 +6,7 @@
 # Usage: bench/gowalla.sh [WORK_DIR] (default /tmp/gnnrec-gowalla)
 # env: GNNREC_BIN, GNNREC_DATA_DIR, DEVICE (cpu | cuda), RESULTS_DIR
 #      (bench/results/<date>-gowalla-<device>), LGCN_MINUTES (85), SAGE_MINUTES (45),
-#      LGCN_EPOCHS (330), SAGE_EPOCHS (50), SAGE_DROPOUT (0), PEER_PYTHON (python3 with torch;
+#      LGCN_EPOCHS (330), SAGE_EPOCHS (50), SAGE_DROPOUT (0.1), PEER_PYTHON (python3 with torch;
 #      the peer is skipped without)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,13 +28,13 @@ mkdir -p "$work" "$out"
   --set emb_l2=1e-4 --set patience=0 --set ks=[20] --set metric=recall@20
 # GraphSAGE: 2 mean layers with sampled fanouts [10, 5], the input and both layers' outputs
 # averaged (layer_combination=mean), LightGCN's decay on the id embeddings, per-user positives,
-# unnormalised dot scores (bench/results/2026-11-30-gowalla-cpu-user/README.md).
+# dropout 0.1 on each layer's input, unnormalised dot scores (bench/results/2026-11-30-gowalla-cpu-user/README.md).
 "$bin" train --dataset "$work/gowalla" --out "$work/graphsage" --force --device "$device" \
   --set model=graphsage --set normalize=false --set layers=2 --set fanouts=[10,5] \
   --set dim=64 --set batch_size=4096 --set lr=0.01 --set lr_schedule=cosine \
   --set lr_min=0.0005 --set epochs="${SAGE_EPOCHS:-50}" --set max_minutes="${SAGE_MINUTES:-45}" \
   --set layer_combination=mean --set emb_l2=1e-4 --set edge_sampling=user \
-  --set dropout="${SAGE_DROPOUT:-0}" \
+  --set dropout="${SAGE_DROPOUT:-0.1}" \
   --set eval_every=5 --set patience=0 --set ks=[20] --set metric=recall@20
 
 for m in lightgcn graphsage; do
