@@ -28,7 +28,8 @@ mkdir -p "$work" "$out"
   --set emb_l2=1e-4 --set patience=0 --set ks=[20] --set metric=recall@20
 # GraphSAGE: 2 mean layers with sampled fanouts [10, 5], the input and both layers' outputs
 # averaged (layer_combination=mean), LightGCN's decay on the id embeddings, per-user positives,
-# dropout 0.1 on each layer's input, unnormalised dot scores (bench/results/2026-11-30-gowalla-cpu-user/README.md).
+# dropout 0.1 on each layer's input, unnormalised dot scores
+# (bench/results/2026-11-30-gowalla-cpu-user/README.md).
 "$bin" train --dataset "$work/gowalla" --out "$work/graphsage" --force --device "$device" \
   --set model=graphsage --set normalize=false --set layers=2 --set fanouts=[10,5] \
   --set dim=64 --set batch_size=4096 --set lr=0.01 --set lr_schedule=cosine \
