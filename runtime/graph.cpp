@@ -380,11 +380,19 @@ Tensor random_permutation(int64_t n, const RngKey& key, Device device) {
   return out;
 }
 
+namespace {
+
+// g.indptr on the host (one copy from the device when g lives on a GPU).
+std::vector<int64_t> host_indptr(const DeviceGraph& g) {
+  return g.indptr.device().is_cpu()
+             ? g.indptr.to_vector<int64_t>()
+             : g.indptr.to(Device::cpu(), stream_of(g.device)).to_vector<int64_t>();
+}
+
+}  // namespace
+
 UserEdgeSampler make_user_edge_sampler(const DeviceGraph& g) {
-  const std::vector<int64_t> indptr =
-      g.indptr.device().is_cpu()
-          ? g.indptr.to_vector<int64_t>()
-          : g.indptr.to(Device::cpu(), stream_of(g.device)).to_vector<int64_t>();
+  const std::vector<int64_t> indptr = host_indptr(g);
   std::vector<int32_t> active;
   for (int64_t u = 0; u < g.num_users; ++u)
     if (indptr[u + 1] > indptr[u]) active.push_back(static_cast<int32_t>(u));
@@ -488,10 +496,7 @@ NegativeSampler make_negative_sampler(const Dataset& ds, float alpha, Device dev
 }
 
 NegativeSampler make_negative_sampler(const DeviceGraph& g, float alpha) {
-  const std::vector<int64_t> indptr =
-      g.indptr.device().is_cpu()
-          ? g.indptr.to_vector<int64_t>()
-          : g.indptr.to(Device::cpu(), stream_of(g.device)).to_vector<int64_t>();
+  const std::vector<int64_t> indptr = host_indptr(g);
   std::vector<int64_t> degree(g.num_items);
   for (int64_t i = 0; i < g.num_items; ++i)
     degree[i] = indptr[g.num_users + i + 1] - indptr[g.num_users + i];

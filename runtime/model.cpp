@@ -137,12 +137,17 @@ class SageModel final : public Model {
     relu_ = cfg.activation == "relu";
     for (int l = 0; l < layers_; ++l) {
       const float bound = std::sqrt(6.0f / static_cast<float>(3 * d));
-      Tensor w = uniform_init({2 * d, d}, bound, init, next({2 * d, d}), dev);
+      // The Philox offset advances either way, so the other parameters' draws do not depend
+      // on weight_init.
+      const uint64_t at = next({2 * d, d});
+      Tensor w;
       if (cfg.weight_init == "identity") {
         // [I/2; I/2]: out = (h_self + agg) / 2 before training.
         std::vector<float> id(static_cast<size_t>(2 * d * d), 0.0f);
         for (int i = 0; i < d; ++i) id[i * d + i] = id[(d + i) * d + i] = 0.5f;
         w = Tensor::from_vector(id, {2 * d, d}).to(dev);
+      } else {
+        w = uniform_init({2 * d, d}, bound, init, at, dev);
       }
       add_param(params_, fmt::format("layer{}.weight", l), std::move(w), false);
       add_param(params_, fmt::format("layer{}.bias", l), Tensor::zeros({d}, DType::kF32, dev),
